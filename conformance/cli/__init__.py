@@ -1,0 +1,53 @@
+"""The ``evs-conformance`` command line: the only place (with the pytest plugin) that reads user input.
+
+Exit codes, for every subcommand:
+
+* 0 - done; for ``run``, every requirement passed or was skipped or informational
+* 1 - the target (or a compared run, or a drifted spec) fails the contract
+* 2 - usage or tool error: bad options, unreadable input, unreachable target
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from conformance import __version__
+from conformance.errors import ToolError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_TOOL_ERROR = 2
+
+
+class _Group(click.Group):
+    """Turns the tool's own errors into one line on stderr and exit code 2, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ToolError as exc:
+            click.echo(f"evs-conformance: error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("evs-conformance: interrupted", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="evs-conformance")
+def main() -> None:
+    """Conformance suite for the EVS "Create a snapshot" API (POST /v2/{project_id}/snapshots)."""
+
+
+def _register() -> None:
+    # Each subcommand lives in its own module; importing here keeps `main` the single entry point.
+    from conformance.cli import commands
+
+    for command in commands.ALL:
+        main.add_command(command)
+
+
+_register()
