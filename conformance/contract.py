@@ -271,9 +271,10 @@ def contract_from_document(document: Mapping[str, JSON], *, api_prefix: str | No
     if api_prefix is not None and api_prefix != prefix:
         if not path_template.startswith(prefix + "/"):
             raise SpecError(f"path {path_template} does not start with the profile prefix {prefix}")
-        document = copy.deepcopy(dict(document))
+        moved = copy.deepcopy(dict(document))
         new_path = api_prefix + path_template[len(prefix) :]
-        document["paths"] = {new_path: document["paths"][path_template]}
+        moved["paths"] = {new_path: moved["paths"][path_template]}
+        document = moved
         path_template, prefix = new_path, api_prefix
     return Contract(profile, document, path_template, prefix, semantics)
 

@@ -38,7 +38,6 @@ class TargetSettings:
     available_volume_id: str | None
     in_use_volume_id: str | None = None
     embedded_mock: bool = False
-    max_creates: int | None = None
     http: HttpSettings = field(default_factory=HttpSettings)
 
     def __post_init__(self) -> None:
@@ -46,8 +45,6 @@ class TargetSettings:
             raise UsageError(f"base URL {self.base_url!r} must start with http:// or https://")
         if not self.project_id:
             raise UsageError("a project ID is required")
-        if self.max_creates is not None and self.max_creates < 0:
-            raise UsageError("--max-creates must be zero or more")
 
     def public(self) -> dict[str, object]:
         """What a report may say about the target: everything but the token."""
@@ -62,25 +59,37 @@ class TargetSettings:
 
 @dataclass(frozen=True)
 class RunSettings:
-    """Everything one run of the suite is configured with."""
+    """Everything one run of the suite is configured with; ``target`` is None until the embedded mock runs."""
 
     profile: str
-    target: TargetSettings
+    target: TargetSettings | None
     reports_dir: Path
     api_version: str | None = None
     examples: int = 50
-    seed: int = 0
+    seed: int | None = None
     lifecycle: bool = True
     settle_timeout_s: float = 30.0
     mock_quirks: tuple[str, ...] = ()
+    max_creates: int | None = None
 
     def __post_init__(self) -> None:
         if self.api_version is not None and self.api_version not in API_VERSIONS:
-            raise UsageError(f"unknown API version {self.api_version!r} (choose from {', '.join(API_VERSIONS)})")
+            raise UsageError(
+                f"unknown API version {self.api_version!r} (choose from {', '.join(API_VERSIONS)})"
+            )
         if self.examples < 1:
             raise UsageError("--examples must be at least 1")
         if self.settle_timeout_s < 0:
             raise UsageError("--settle-timeout must be zero or more")
+        if self.max_creates is not None and self.max_creates < 0:
+            raise UsageError("--max-creates must be zero or more")
+        if self.mock_quirks and self.target is not None and not self.target.embedded_mock:
+            raise UsageError("mock quirks only apply to the embedded mock")
+
+    @property
+    def case_seed(self) -> int:
+        """The seed for generators that need a number: ``seed``, or 0 for a derandomized run."""
+        return 0 if self.seed is None else self.seed
 
     @property
     def api_prefix(self) -> str | None:

@@ -4,4 +4,15 @@ from __future__ import annotations
 
 import click
 
+from conformance.cli.compare import compare
+from conformance.cli.mock import mock
+from conformance.cli.report import report
+from conformance.cli.run import run
+from conformance.cli.spec import spec
+
 ALL: list[click.Command] = []
+ALL.append(spec)
+ALL.append(compare)
+ALL.append(report)
+ALL.append(mock)
+ALL.append(run)

@@ -37,8 +37,11 @@ class Row:
 
     @property
     def description(self) -> str:
-        """The cell's text: paragraphs separated by blank lines, each note prefixed with ``NOTE:``."""
-        return "\n\n".join((*self.paragraphs, *(f"NOTE: {note}" for note in self.notes)))
+        """The cell's text: paragraphs separated by blank lines, then the NOTE block if there is one."""
+        parts = list(self.paragraphs)
+        if self.notes:
+            parts.append("NOTE: " + "\n\n".join(self.notes))
+        return "\n\n".join(parts)
 
 
 @dataclass(frozen=True)

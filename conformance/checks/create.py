@@ -1,0 +1,121 @@
+"""The aggregate of every check that applies to one create exchange."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from conformance.checks.body import (
+    parsed_body,
+    refusal_matches_envelope,
+    summary_extra_fields,
+    summary_matches_schema,
+)
+from conformance.checks.echo import snapshot_echoes_request
+from conformance.checks.model import CheckContext, Outcome, Violation, violation
+from conformance.checks.status import (
+    content_type_is_json,
+    describe_status,
+    no_server_error,
+    status_is_documented,
+    status_matches_expectation,
+)
+from conformance.checks.summary import (
+    id_is_fresh,
+    size_equals_volume_size,
+    status_is_snapshot_status,
+    timestamps_are_utc_microseconds,
+)
+from conformance.exchange import Exchange
+
+#: Requirements every answered create exercises.
+ALWAYS = ("RSP-NO-5XX", "RSP-STATUS-CODES")
+
+
+def check_create(exchange: Exchange, ctx: CheckContext) -> Outcome:
+    """Run every check that applies to a create exchange and say what it proved."""
+    contract, expectation = ctx.contract, ctx.expectation
+    response = exchange.response
+    if response is None:
+        requirement = expectation.requirement if expectation is not None else "RSP-NO-5XX"
+        failure = violation(
+            requirement,
+            "target_answered",
+            f"no response: {exchange.error}",
+            "an HTTP response",
+            contract.response_source(contract.accepted_status).split("/")[0],
+        )
+        return Outcome(frozenset({requirement}), (failure,))
+
+    status, body = response.status, response.body
+    checked: set[str] = set(ALWAYS)
+    violations: list[Violation] = [
+        *no_server_error(contract, status),
+        *status_is_documented(contract, status),
+    ]
+    infos: list[tuple[str, str]] = []
+    if body:
+        checked.add("RSP-CONTENT-TYPE")
+        violations += content_type_is_json(contract, response.content_type, body)
+    if expectation is not None:
+        if expectation.outcome == "either":
+            seen = describe_status(status, body)
+            infos.append(
+                (expectation.requirement, f"document silent ({expectation.reason}); received {seen}")
+            )
+        else:
+            checked.add(expectation.requirement)
+            violations += status_matches_expectation(contract, status, expectation)
+
+    is_json, value = parsed_body(body) if not response.truncated else (False, None)
+    if status == contract.accepted_status:
+        checked.add("RSP-202-SCHEMA")
+        if not is_json:
+            violations.append(
+                violation(
+                    "RSP-202-SCHEMA",
+                    "summary_matches_schema",
+                    f"a {len(body)}-byte body that is not JSON"
+                    + (" (truncated)" if response.truncated else ""),
+                    f"a JSON {contract.summary_key} object",
+                    str(contract.summary_schema.get("x-source", "")),
+                )
+            )
+        else:
+            violations += summary_matches_schema(contract, value)
+            extras = summary_extra_fields(contract, value)
+            if extras:
+                infos.append(("RSP-202-SCHEMA", f"undocumented summary fields (document silent): {extras}"))
+            summary = value.get(contract.summary_key) if isinstance(value, Mapping) else None
+            if isinstance(summary, Mapping):
+                more, proved = _summary_checks(exchange, summary, ctx)
+                violations += more
+                checked |= proved
+    elif 400 <= status < 500 and contract.response_schema(status) is not None:
+        checked.add("RSP-400-SCHEMA")
+        violations += refusal_matches_envelope(
+            contract, status, value if is_json else body.decode("utf-8", "replace")
+        )
+    return Outcome(frozenset(checked), tuple(violations), tuple(infos))
+
+
+def _summary_checks(
+    exchange: Exchange, summary: Mapping[str, object], ctx: CheckContext
+) -> tuple[list[Violation], set[str]]:
+    contract = ctx.contract
+    proved = {"RSP-TIME-FORMAT", "RSP-STATUS", "RSP-ID-UNIQUE"}
+    found = [
+        *timestamps_are_utc_microseconds(contract, summary),
+        *status_is_snapshot_status(contract, summary),
+        *id_is_fresh(contract, summary, ctx.seen_ids),
+    ]
+    if isinstance(summary.get("id"), str):
+        ctx.seen_ids.add(str(summary["id"]))
+    if ctx.volume_size is not None or "size" in summary:
+        proved.add("RSP-SIZE")
+        found += size_equals_volume_size(contract, summary, ctx.volume_size)
+    sent = exchange.request.json_body if exchange.request.has_json_body else None
+    snapshot = sent.get(contract.snapshot_key) if isinstance(sent, Mapping) else None
+    if isinstance(snapshot, Mapping):
+        proved.add("RSP-ECHO")
+        found += snapshot_echoes_request(contract, snapshot, summary)
+    return found, proved

@@ -1,0 +1,113 @@
+"""Checks on the status line and headers: no 5xx, documented codes, JSON media type, the expectation."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from conformance.checks.model import AUTH_REFUSAL, Expectation, Violation, shown, violation
+from conformance.contract import Contract
+
+
+def _phrase(status: int) -> str:
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return str(status)
+
+
+def _codes(statuses: frozenset[int]) -> str:
+    return ", ".join(str(s) for s in sorted(statuses))
+
+
+def no_server_error(contract: Contract, status: int) -> list[Violation]:
+    """A request, however malformed, never gets a 5xx."""
+    if not 500 <= status < 600:
+        return []
+    return [
+        violation(
+            "RSP-NO-5XX",
+            "no_server_error",
+            _phrase(status),
+            f"a client error or success; the operation documents only {_codes(contract.documented_statuses)}",
+            contract.response_source(contract.accepted_status).split("/")[0],
+        )
+    ]
+
+
+def status_is_documented(contract: Contract, status: int) -> list[Violation]:
+    """Every answer is one of the documented status codes (server errors are left to ``no_server_error``)."""
+    if status in contract.documented_statuses or status >= 500:
+        return []
+    return [
+        violation(
+            "RSP-STATUS-CODES",
+            "status_is_documented",
+            _phrase(status),
+            f"one of {_codes(contract.documented_statuses)}",
+            contract.response_source(contract.accepted_status).split("/")[0],
+        )
+    ]
+
+
+def documented_media_types(contract: Contract) -> frozenset[str]:
+    """The media types the document gives response bodies."""
+    return frozenset(
+        media.lower() for rsp in contract.operation["responses"].values() for media in rsp.get("content", {})
+    )
+
+
+def content_type_is_json(contract: Contract, content_type: str, body: bytes) -> list[Violation]:
+    """Every response with a body is labelled with the documented media type."""
+    documented = documented_media_types(contract)
+    if not body or content_type in documented:
+        return []
+    return [
+        violation(
+            "RSP-CONTENT-TYPE",
+            "content_type_is_json",
+            f"Content-Type {content_type or '(none)'!s} on a {len(body)}-byte body",
+            f"Content-Type {' or '.join(sorted(documented))}",
+            "Example Responses",
+        )
+    ]
+
+
+def status_matches_expectation(contract: Contract, status: int, expectation: Expectation) -> list[Violation]:
+    """The status is the one the document prescribes for this request (accepted, or refused how)."""
+    name = "status_matches_expectation"
+    req = expectation.requirement
+    why = f"; {expectation.reason}" if expectation.reason else ""
+    if expectation.outcome == "either":
+        return []
+    if expectation.outcome == "accept":
+        wanted = contract.accepted_status
+        if status == wanted:
+            return []
+        return [violation(req, name, _phrase(status), f"{wanted}{why}", contract.response_source(wanted))]
+    if expectation.refusal == AUTH_REFUSAL:
+        if 400 <= status < 500:
+            return []
+        allowed = _codes(contract.auth_statuses)
+        return [violation(req, name, _phrase(status), f"a refusal (4xx, e.g. {allowed}){why}", "Table 2")]
+    if expectation.refusal is None:
+        if 400 <= status < 500:
+            return []
+        return [violation(req, name, _phrase(status), f"a refusal (4xx){why}", "Status Codes")]
+    refusal = contract.refusal(expectation.refusal)
+    if status == refusal.status:
+        return []
+    return [
+        violation(
+            req,
+            name,
+            _phrase(status),
+            f"{refusal.status} ({expectation.refusal}){why}",
+            contract.response_source(refusal.status),
+        )
+    ]
+
+
+def describe_status(status: int, body: bytes) -> str:
+    """A short rendering of a response for info sentences."""
+    text = body[:120].decode("utf-8", "replace")
+    return f"{_phrase(status)} {shown(text) if text else ''}".strip()

@@ -1,0 +1,236 @@
+"""Running the mock on loopback: frozen settings, a seeded backend, and uvicorn in a thread or a child process.
+
+Example::
+
+    with serve_in_thread(MockConfig(profile="cinder")) as mock:
+        httpx.post(f"{mock.api_url}/snapshots", headers={"X-Auth-Token": mock.token},
+                   json={"snapshot": {"volume_id": mock.available_volume_id}})
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+
+from conformance.contract import PROFILES, Contract, load_contract
+from conformance.errors import TargetError, UsageError
+from conformance.mock.app import MockApp
+from conformance.mock.models import AVAILABLE, IN_USE, SnapshotBackend
+
+_READY_TIMEOUT = 20.0
+
+
+@dataclass(frozen=True)
+class VolumeSeed:
+    """A disk the mock starts with."""
+
+    id: str
+    status: str
+    size_gib: int
+
+
+@dataclass(frozen=True)
+class MockConfig:
+    """Everything a mock server is started with; ``MockConfig()`` is the deterministic default."""
+
+    profile: str = "huawei"
+    host: str = "127.0.0.1"
+    port: int = 0
+    project_id: str = "0b6c3e1f9a2d4e57a1c8f3b2d6e94a70"
+    token: str = "mock-token-0b6c3e1f9a2d4e57"
+    volumes: tuple[VolumeSeed, ...] = (
+        VolumeSeed("5aa119a8-d25b-45a7-8d1b-88e127885635", AVAILABLE, 40),
+        VolumeSeed("7c9d2e40-3b1f-4a6e-9f58-2d0c7b1e4a93", IN_USE, 20),
+    )
+    users: tuple[tuple[str, str], ...] = (("evs-tester", "mock-password"),)
+    quirks: frozenset[str] = frozenset()
+    settle_seconds: float = 0.0
+    seed: int = 0
+    # Cinder's default limit on a request body (osapi_max_request_body_size); the page states none.
+    max_body_bytes: int = 114688
+    api_prefix: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["quirks"] = sorted(self.quirks)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> MockConfig:
+        """The inverse of ``to_json``."""
+        values = dict(data)
+        values["volumes"] = tuple(VolumeSeed(**v) for v in values.get("volumes", ()))
+        values["users"] = tuple(tuple(u) for u in values.get("users", ()))
+        values["quirks"] = frozenset(values.get("quirks", ()))
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class RunningMock:
+    """A mock that is serving: where it is, what it was seeded with, and (in-process only) its backend."""
+
+    base_url: str
+    config: MockConfig
+    api_prefix: str
+    backend: SnapshotBackend | None = None
+
+    @property
+    def project_id(self) -> str:
+        return self.config.project_id
+
+    @property
+    def token(self) -> str:
+        return self.config.token
+
+    @property
+    def api_url(self) -> str:
+        """The project's root, e.g. ``http://127.0.0.1:8000/v2/<project_id>``."""
+        return f"{self.base_url}{self.api_prefix}/{self.project_id}"
+
+    @property
+    def available_volume_id(self) -> str:
+        return self._first_volume(AVAILABLE)
+
+    @property
+    def in_use_volume_id(self) -> str:
+        return self._first_volume(IN_USE)
+
+    def _first_volume(self, status: str) -> str:
+        for volume in self.config.volumes:
+            if volume.status == status:
+                return volume.id
+        raise UsageError(f"the mock was seeded with no {status} disk")
+
+
+def mock_contract(config: MockConfig) -> Contract:
+    if config.profile not in PROFILES:
+        raise UsageError(f"unknown profile {config.profile!r} (choose from {', '.join(PROFILES)})")
+    return load_contract(config.profile, api_prefix=config.api_prefix)
+
+
+def build_backend(config: MockConfig) -> SnapshotBackend:
+    """A backend seeded from ``config``: one project with its disks, token and users."""
+    if not config.project_id or "/" in config.project_id:
+        raise UsageError(f"project id {config.project_id!r} cannot appear in a URL path")
+    if config.max_body_bytes < 1:
+        raise UsageError(f"the body limit must be at least 1 byte, not {config.max_body_bytes}")
+    backend = SnapshotBackend(
+        mock_contract(config), seed=config.seed, settle_seconds=config.settle_seconds, quirks=config.quirks
+    )
+    backend.add_project(config.project_id)
+    for volume in config.volumes:
+        backend.add_volume(config.project_id, volume.id, volume.status, volume.size_gib)
+    backend.add_token(config.token, config.project_id)
+    for name, password in config.users:
+        backend.add_user(name, password, config.project_id)
+    return backend
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UsageError(f"cannot listen on {host} port {port}: {exc.strerror or exc}") from exc
+    return sock
+
+
+def _base_url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+@contextlib.contextmanager
+def serve_in_thread(config: MockConfig) -> Iterator[RunningMock]:
+    """Serve the mock from a background thread of this process until the block ends."""
+    backend = build_backend(config)
+    app = MockApp(backend, max_body_bytes=config.max_body_bytes)
+    sock = _listen(config.host, config.port)
+    server = uvicorn.Server(
+        uvicorn.Config(app.asgi, lifespan="off", log_config=None, access_log=False, timeout_graceful_shutdown=2)
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="evs-mock", daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + _READY_TIMEOUT
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise TargetError(f"the mock server did not start on {config.host} port {config.port}")
+            time.sleep(0.01)
+        yield RunningMock(_base_url(sock), config, backend.contract.api_prefix, backend)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@contextlib.contextmanager
+def serve_in_subprocess(config: MockConfig) -> Iterator[RunningMock]:
+    """Serve the mock from a ``python -m conformance.mock`` child process, stopped when the block ends."""
+    mock_contract(config)
+    with tempfile.TemporaryFile() as errors:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "conformance.mock", json.dumps(config.to_json())],
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            stdin=subprocess.DEVNULL,
+        )
+        try:
+            ready = _ready_line(child)
+            if ready is None:
+                errors.seek(0)
+                lines = errors.read().decode("utf-8", "replace").strip().splitlines()
+                raise TargetError(f"the mock child process did not start: {lines[-1] if lines else 'no output'}")
+            yield RunningMock(ready["base_url"], config, ready["api_prefix"])
+        finally:
+            _stop(child)
+
+
+def _ready_line(child: subprocess.Popen[bytes]) -> dict[str, Any] | None:
+    assert child.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(child.stdout, selectors.EVENT_READ)
+        if not selector.select(timeout=_READY_TIMEOUT):
+            return None
+    line = child.stdout.readline()
+    try:
+        ready = json.loads(line)
+    except ValueError:
+        return None
+    return ready if isinstance(ready, dict) and "base_url" in ready else None
+
+
+def _stop(child: subprocess.Popen[bytes]) -> None:
+    if child.poll() is None:
+        child.send_signal(signal.SIGTERM)
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+    if child.stdout is not None:
+        child.stdout.close()
+
+
+def ready_line(mock: RunningMock) -> str:
+    """The one JSON line a child process prints once it serves."""
+    return json.dumps({"base_url": mock.base_url, "api_prefix": mock.api_prefix, "pid": os.getpid()})

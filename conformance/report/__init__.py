@@ -1,0 +1,1 @@
+"""What a run leaves behind: ``conformance.json``, ``conformance.md``, Allure labels and attachments."""

@@ -1,0 +1,103 @@
+"""Allure labels for a requirement's tests, and request/response attachments with the token masked.
+
+Labels are pytest marks added once per collected test, so a property test that runs a hundred examples
+still carries one epic, one feature, one story and one id.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+import pytest
+from allure_commons import plugin_manager
+from allure_commons.types import AttachmentType, LabelType, LinkType, Severity
+from allure_pytest.utils import ALLURE_LABEL_MARK, ALLURE_LINK_MARK
+
+from conformance.contract import Contract
+from conformance.exchange import Exchange
+
+if TYPE_CHECKING:
+    from conformance.requirements import Requirement
+
+#: The Allure epic: the API the operation belongs to.
+EPIC = "Elastic Volume Service (EVS) API"
+_SEVERITY_BY_PREFIX = {
+    "OP-": Severity.CRITICAL,
+    "AUTH-": Severity.CRITICAL,
+    "RSP-NO-5XX": Severity.CRITICAL,
+    "ADV-": Severity.MINOR,
+}
+_BODY_SHOWN = 16_384
+
+
+def feature(contract: Contract) -> str:
+    """The Allure feature: the operation, named as the document names it."""
+    summary = contract.operation.get("summary") or contract.operation.get("operationId", "")
+    return f"{summary} (POST {contract.path_template})"
+
+
+def severity(requirement_id: str) -> Severity:
+    """How much a broken requirement matters: the operation and authentication most, advice least."""
+    for prefix, level in _SEVERITY_BY_PREFIX.items():
+        if requirement_id.startswith(prefix):
+            return level
+    return Severity.NORMAL
+
+
+def document_link(contract: Contract, source: str) -> str:
+    """A link to the document at the table a requirement comes from."""
+    external = contract.document.get("externalDocs", {}).get("url")
+    page = external or str(contract.document.get("info", {}).get("x-source-document", "document"))
+    return f"{page}#{quote(source.split(';')[0].strip())}"
+
+
+def requirement_marks(
+    requirement_id: str, contract: Contract, requirement: Requirement | None
+) -> list[pytest.MarkDecorator]:
+    """The Allure marks of a test: epic, feature, story, id, severity and the source link."""
+    # These are the marks allure-pytest's own decorators produce; it reads them once per test.
+    label = getattr(pytest.mark, ALLURE_LABEL_MARK)
+    marks = [
+        label(EPIC, label_type=LabelType.EPIC),
+        label(feature(contract), label_type=LabelType.FEATURE),
+        label(requirement_id, label_type=LabelType.STORY),
+        label(requirement_id, label_type=LabelType.ID),
+        label(severity(requirement_id).value, label_type=LabelType.SEVERITY),
+    ]
+    if requirement is not None:
+        link = getattr(pytest.mark, ALLURE_LINK_MARK)
+        url = document_link(contract, requirement.source)
+        marks.append(link(url, name=requirement.source, link_type=LinkType.LINK))
+    return marks
+
+
+def render_exchange(exchange: Exchange) -> str:
+    """The exchange as text: request line, headers and body, then the response (token already masked)."""
+    request = exchange.request
+    lines = [f"{request.method} {request.url}"]
+    lines += [f"{name}: {value}" for name, value in request.headers.items()]
+    if request.body is not None:
+        lines += ["", _text(request.body)]
+    lines.append("")
+    response = exchange.response
+    if response is None:
+        lines.append(f"-- no response: {exchange.error}")
+    else:
+        lines.append(f"HTTP {response.status}" + (" (body truncated)" if response.truncated else ""))
+        lines += [f"{name}: {value}" for name, value in response.headers.items()]
+        lines += ["", _text(response.body)]
+    lines += ["", f"-- {exchange.elapsed_s * 1000:.1f} ms", "", "Reproduce:", exchange.curl()]
+    return "\n".join(lines)
+
+
+def attach_exchange(exchange: Exchange, name: str) -> None:
+    """Attach one exchange to the running Allure test (a no-op when Allure is not recording)."""
+    plugin_manager.hook.attach_data(
+        body=render_exchange(exchange), name=name, attachment_type=AttachmentType.TEXT, extension=None
+    )
+
+
+def _text(body: bytes) -> str:
+    shown = body[:_BODY_SHOWN].decode("utf-8", errors="backslashreplace")
+    return shown + (f"\n… ({len(body)} bytes)" if len(body) > _BODY_SHOWN else "")

@@ -1,0 +1,123 @@
+"""``conformance.json``: one verdict per requirement of the catalogue, the target (no secrets), the figures.
+
+Example::
+
+    report = build(settings=s, contract=c, target=t, verdicts=merge(paths), catalogue=reqs, stats=st,
+                   duration_s=12.5)
+    write(reports / FILENAME, report)
+    report["verdict"]   # "pass" or "fail"
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from conformance import __version__
+from conformance.contract import Contract
+from conformance.errors import ToolError
+from conformance.ledger import RequirementVerdict, Stats
+from conformance.settings import RunSettings
+
+if TYPE_CHECKING:
+    from conformance.requirements import Requirement
+
+FILENAME = "conformance.json"
+VERDICTS = ("pass", "fail", "info", "skip")
+NOT_EXERCISED = "Not exercised in this run: no selected test carries this requirement."
+
+
+def build(
+    *,
+    settings: RunSettings,
+    contract: Contract,
+    target: Mapping[str, Any],
+    verdicts: Mapping[str, RequirementVerdict],
+    catalogue: Sequence[Requirement],
+    stats: Stats,
+    duration_s: float,
+) -> dict[str, Any]:
+    """The report as plain data: every catalogue requirement in catalogue order, then any others seen."""
+    rows = [_row(r.id, verdicts.get(r.id), r, settings.profile) for r in catalogue]
+    known = {r.id for r in catalogue}
+    rows += [
+        _row(rid, verdict, None, settings.profile) for rid, verdict in verdicts.items() if rid not in known
+    ]
+    counts = Counter(row["verdict"] for row in rows)
+    return {
+        "verdict": "fail" if counts["fail"] else "pass",
+        "profile": settings.profile,
+        "api_version": contract.api_prefix.strip("/"),
+        "operation": f"POST {contract.path_template}",
+        "target": dict(target),
+        "seed": settings.seed,
+        "examples": settings.examples,
+        "lifecycle": settings.lifecycle,
+        "tool": {"name": "evs-conformance", "version": __version__},
+        "counts": {verdict: counts[verdict] for verdict in VERDICTS},
+        "requirements": rows,
+        "stats": {
+            "cases": stats.cases,
+            "duration_s": round(duration_s, 3),
+            "creates": stats.creates,
+            "cases_per_s": round(stats.cases / duration_s, 1) if duration_s > 0 else 0.0,
+        },
+    }
+
+
+def _row(
+    requirement_id: str, verdict: RequirementVerdict | None, requirement: Requirement | None, profile: str
+) -> dict[str, Any]:
+    title = requirement.title if requirement else ""
+    if requirement is not None and requirement.cinder and profile == "cinder":
+        title = f"{title} (cinder profile: {requirement.cinder})"
+    row: dict[str, Any] = {
+        "id": requirement_id,
+        "verdict": verdict.verdict if verdict else "skip",
+        "title": title,
+        "source": requirement.source if requirement else "",
+        "evidence": verdict.evidence if verdict else NOT_EXERCISED,
+    }
+    if verdict is not None and verdict.reproduction:
+        row["reproduction"] = verdict.reproduction
+    return row
+
+
+def write(path: Path, report: Mapping[str, Any]) -> Path:
+    """Write the report as indented UTF-8 JSON; returns the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def read(path: Path) -> dict[str, Any]:
+    """Read a report back; raises ToolError when it is missing or not a report."""
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ToolError(f"{path}: cannot read the report: {exc.strerror}") from exc
+    except ValueError as exc:
+        raise ToolError(f"{path}: not JSON: {exc}") from exc
+    if not isinstance(report, dict) or "requirements" not in report or "verdict" not in report:
+        raise ToolError(f"{path}: not a conformance report")
+    return report
+
+
+def summary_lines(report: Mapping[str, Any]) -> list[str]:
+    """A few lines for a terminal: the verdict counts, the figures, and each failing requirement."""
+    counts = report["counts"]
+    stats = report["stats"]
+    shown = ", ".join(f"{counts[v]} {v}" for v in VERDICTS)
+    where = report["target"].get("base_url", "?")
+    lines = [
+        f"evs-conformance: {report['verdict'].upper()} ({shown}) against {where}",
+        f"evs-conformance: {stats['cases']} checked exchanges, {stats['creates']} snapshots created, "
+        f"{stats['duration_s']:.1f} s ({stats['cases_per_s']:.0f} cases/s)",
+    ]
+    lines += [
+        f"  FAIL {row['id']}: {row['title']}" for row in report["requirements"] if row["verdict"] == "fail"
+    ]
+    return lines

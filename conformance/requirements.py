@@ -1,0 +1,88 @@
+"""The requirement catalogue: one record per requirement ID, read from ``spec/source/requirements.md``.
+
+The catalogue is Markdown: ``##`` headings name groups, and each group holds a table whose columns are
+ID, Requirement, Source and (optionally) the cinder profile's difference.
+
+Example::
+
+    by_id = {r.id: r for r in load_requirements()}
+    by_id["REQ-NAME"].source    # "Table 4"
+    by_id["REQ-NAME"].cinder    # "255"
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from conformance.contract import spec_dir
+from conformance.errors import SpecError
+
+CATALOGUE = Path("source") / "requirements.md"
+_ID = re.compile(r"[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+")
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One catalogue row: the stable ID, what must hold, where the page says so, and the cinder difference."""
+
+    id: str
+    title: str
+    source: str
+    cinder: str  # empty where the rule is the same in the cinder profile
+    group: str  # the catalogue heading it sits under, without its parenthetical ("Request validation")
+
+
+def _cells(line: str) -> list[str]:
+    # Pipes inside backticks would split a cell; the catalogue has none, so a plain split is enough.
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def parse_requirements(text: str, *, source: str = "requirements.md") -> tuple[Requirement, ...]:
+    """Every requirement in the catalogue text, in document order; ``source`` names it in messages."""
+    group = ""
+    header: list[str] = []
+    found: dict[str, Requirement] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("## "):
+            # The heading's parenthetical qualifies the group; the group's name is what precedes it.
+            group, header = re.sub(r"\s*\(.*\)\s*$", "", stripped[3:]).strip(), []
+            continue
+        if not stripped.startswith("|"):
+            header = []
+            continue
+        cells = _cells(stripped)
+        if not header:
+            header = [cell.lower() for cell in cells]
+            if not header or header[0] != "id":
+                raise SpecError(f"{source}:{number}: a requirement table starts with an ID column")
+            continue
+        if all(set(cell) <= set("-: ") for cell in cells):
+            continue
+        row = dict(zip(header, cells, strict=False))
+        if len(cells) != len(header) or not _ID.fullmatch(row["id"]):
+            raise SpecError(f"{source}:{number}: cannot read a requirement from {stripped!r}")
+        if row["id"] in found:
+            raise SpecError(f"{source}:{number}: requirement {row['id']} is listed twice")
+        found[row["id"]] = Requirement(
+            id=row["id"],
+            title=row.get("requirement", ""),
+            source=next((v for k, v in row.items() if k.startswith("source")), ""),
+            cinder=next((v for k, v in row.items() if k.startswith("cinder")), ""),
+            group=group,
+        )
+    if not found:
+        raise SpecError(f"{source}:1: no requirement tables found")
+    return tuple(found.values())
+
+
+def load_requirements(path: Path | None = None) -> tuple[Requirement, ...]:
+    """The project's catalogue (``spec/source/requirements.md``), or the one at ``path``."""
+    path = path if path is not None else spec_dir() / CATALOGUE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read the requirement catalogue: {exc.strerror}") from exc
+    return parse_requirements(text, source=str(path))

@@ -1,0 +1,103 @@
+"""Strategies for whole create bodies and volume IDs, valid and invalid, built from the field strategies."""
+
+from __future__ import annotations
+
+import uuid
+
+from hypothesis import strategies as st
+
+from conformance.contract import JSON, Contract
+from conformance.strategies.fields import (
+    descriptions,
+    forces,
+    invalid_metadata,
+    json_values,
+    metadata_maps,
+    non_boolean_forces,
+    non_object_values,
+    overlong_descriptions,
+    overlong_names,
+    snapshot_names,
+)
+
+
+def volume_ids() -> st.SearchStrategy[str]:
+    """Well-formed disk IDs (UUID strings) that almost surely name no disk."""
+    return st.uuids().map(str)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def malformed_volume_ids() -> st.SearchStrategy[str]:
+    """Strings that are not disk IDs: empty, whitespace, arbitrary text, UUIDs with a character too many."""
+    return st.one_of(
+        st.just(""),
+        st.text(" \t\n", min_size=1, max_size=4),
+        st.text().filter(lambda v: not _is_uuid(v)),
+        st.uuids().map(lambda u: f"{u}0"),
+    )
+
+
+def _strategy(value: str | st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return value if isinstance(value, st.SearchStrategy) else st.just(value)
+
+
+def create_bodies(
+    contract: Contract,
+    *,
+    volume_id: str | st.SearchStrategy[str],
+    name: st.SearchStrategy[JSON] | None = None,
+    description: st.SearchStrategy[JSON] | None = None,
+    force: st.SearchStrategy[JSON] | None = None,
+    metadata: st.SearchStrategy[JSON] | None = None,
+) -> st.SearchStrategy[dict[str, JSON]]:
+    """Create bodies for ``volume_id`` with any subset of the optional fields; shrinks to the bare minimum.
+
+    Each optional field (``name``, ``description``, ``force``, ``metadata``) defaults to the contract's valid
+    values; pass a strategy to fuzz it otherwise.
+    """
+    optional = {
+        "name": name if name is not None else snapshot_names(contract),
+        "description": description if description is not None else descriptions(contract),
+        "force": force if force is not None else forces(contract),
+        "metadata": metadata if metadata is not None else metadata_maps(contract),
+    }
+    snapshot = st.fixed_dictionaries({"volume_id": _strategy(volume_id)}, optional=optional)
+    return st.builds(lambda s: {contract.snapshot_key: s}, snapshot)
+
+
+def invalid_create_bodies(contract: Contract, *, volume_id: str) -> st.SearchStrategy[JSON]:
+    """Bodies the contract refuses as invalid: one field broken, ``volume_id`` missing or not a string,
+    ``snapshot`` not an object, or no ``snapshot`` at all."""
+    key = contract.snapshot_key
+    one_bad_field = st.one_of(
+        _with(contract, volume_id, "name", overlong_names(contract)),
+        _with(contract, volume_id, "description", overlong_descriptions(contract)),
+        _with(contract, volume_id, "force", non_boolean_forces(contract)),
+        _with(contract, volume_id, "metadata", invalid_metadata(contract)),
+        _with(contract, volume_id, "volume_id", json_values().filter(lambda v: not isinstance(v, str))),
+    )
+    no_volume = create_bodies(contract, volume_id=volume_id).map(
+        lambda b: {key: {k: v for k, v in b[key].items() if k != "volume_id"}}
+    )
+    bad_snapshot = non_object_values().map(lambda v: {key: v})
+    no_snapshot = st.one_of(
+        non_object_values(),
+        st.dictionaries(st.text(max_size=8).filter(lambda k: k != key), json_values(), max_size=3),
+    )
+    return st.one_of(one_bad_field, no_volume, bad_snapshot, no_snapshot)
+
+
+def _with(
+    contract: Contract, volume_id: str, field: str, values: st.SearchStrategy[JSON]
+) -> st.SearchStrategy[dict[str, JSON]]:
+    key = contract.snapshot_key
+    return st.builds(
+        lambda b, v: {key: {**b[key], field: v}}, create_bodies(contract, volume_id=volume_id), values
+    )

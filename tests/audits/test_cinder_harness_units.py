@@ -1,0 +1,324 @@
+"""The Cinder audit harness's pure parts: config rendering, expectations, identity stand-in, command line.
+
+Nothing here installs or starts Cinder.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from conformance.requirements import load_requirements
+
+AUDIT_DIR = Path(__file__).resolve().parents[2] / "audits" / "cinder"
+
+
+def _harness(name: str) -> ModuleType:
+    # The harness is a script directory, not a package: its modules import each other by plain name.
+    if str(AUDIT_DIR) not in sys.path:
+        sys.path.insert(0, str(AUDIT_DIR))
+    return importlib.import_module(name)
+
+
+deploy = _harness("cinder_deploy")
+expectations = _harness("audit_expectations")
+keystone = _harness("keystone_standin")
+run_audit = _harness("run_audit")
+cinder_seed = _harness("cinder_seed")
+
+
+# -- cinder.conf ---------------------------------------------------------------------------------------
+def _config(tmp_path: Path) -> object:
+    return deploy.ApiConfig(
+        api_paste_config=tmp_path / "venv" / "etc" / "cinder" / "api-paste.ini",
+        port=48123,
+        state_dir=tmp_path / "state",
+        identity_url="http://127.0.0.1:5000",
+        service_user="cinder",
+        service_password="s3cret",
+        project_name="evs-audit",
+    )
+
+
+def _sections(text: str) -> dict[str, dict[str, str]]:
+    sections: dict[str, dict[str, str]] = {}
+    current: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("["):
+            current = sections.setdefault(line.strip("[]"), {})
+        else:
+            key, _, value = line.partition("=")
+            current[key.strip()] = value.strip()
+    return sections
+
+
+def test_rendered_config_keeps_cinder_on_loopback_with_sqlite_and_no_bus(tmp_path: Path) -> None:
+    conf = _sections(deploy.render_config(_config(tmp_path)))
+    state = tmp_path / "state"
+    assert conf["DEFAULT"]["osapi_volume_listen"] == "127.0.0.1"
+    assert conf["DEFAULT"]["osapi_volume_listen_port"] == "48123"
+    assert conf["DEFAULT"]["osapi_volume_workers"] == "1"
+    assert conf["DEFAULT"]["transport_url"] == "fake://"
+    assert conf["DEFAULT"]["auth_strategy"] == "keystone"
+    assert conf["DEFAULT"]["api_paste_config"] == str(tmp_path / "venv" / "etc" / "cinder" / "api-paste.ini")
+    assert conf["database"]["connection"] == f"sqlite:///{state}/cinder.sqlite"
+    assert conf["oslo_concurrency"]["lock_path"] == f"{state}/locks"
+    assert conf["coordination"]["backend_url"] == f"file://{state}/coordination"
+    assert conf["oslo_messaging_notifications"]["driver"] == "noop"
+
+
+def test_rendered_config_points_keystonemiddleware_at_the_stand_in(tmp_path: Path) -> None:
+    auth = _sections(deploy.render_config(_config(tmp_path)))["keystone_authtoken"]
+    assert auth["auth_url"] == "http://127.0.0.1:5000/v3"
+    assert auth["username"] == "cinder"
+    assert auth["password"] == "s3cret"
+    assert auth["project_name"] == "evs-audit"
+
+
+def test_a_template_placeholder_left_unfilled_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(KeyError, match="unknown_key"):
+        deploy.render_config(_config(tmp_path), template="x = $unknown_key\n")
+
+
+def test_a_venv_counts_as_complete_only_with_the_marker_for_the_same_requirement(tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "cinder-api").write_text("")
+    assert not deploy.venv_is_complete(venv)
+    (venv / deploy.COMPLETE_MARKER).write_text("cinder==28.0.0\n")
+    assert not deploy.venv_is_complete(venv)
+    (venv / deploy.COMPLETE_MARKER).write_text(deploy.CINDER_REQUIREMENT + "\n")
+    assert deploy.venv_is_complete(venv)
+
+
+def test_cinder_commands_run_without_the_calling_interpreters_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHONPATH", "/somewhere/else")
+    monkeypatch.setenv("VIRTUAL_ENV", "/work/venv")
+    env = deploy.isolated_env(tmp_path / "venv")
+    assert "PYTHONPATH" not in env
+    assert env["VIRTUAL_ENV"] == str(tmp_path / "venv")
+    assert env["PATH"].startswith(str(tmp_path / "venv" / "bin"))
+
+
+# -- expected.yaml and the comparison ------------------------------------------------------------------
+def _plan(**verdicts: str) -> object:
+    document = {
+        "profiles": {
+            "cinder": {
+                "run-options": ["--api-version", "v3"],
+                "requirements": {
+                    rid.replace("_", "-"): {"verdict": v, "reason": "because"} for rid, v in verdicts.items()
+                },
+            }
+        }
+    }
+    return expectations.parse_plans(document)["cinder"]
+
+
+def test_matching_verdicts_give_no_difference() -> None:
+    plan = _plan(OP_ACCEPT="pass", REQ_JSON="fail")
+    reported = {"OP-ACCEPT": ("pass", ""), "REQ-JSON": ("fail", "500 on empty body")}
+    assert expectations.compare(plan, reported) == []
+    assert plan.run_options == ("--api-version", "v3")
+
+
+def test_a_different_verdict_is_reported_with_reason_and_evidence() -> None:
+    plan = _plan(OP_ACCEPT="pass", REQ_JSON="fail")
+    reported = {"OP-ACCEPT": ("fail", "got 500"), "REQ-JSON": ("fail", "")}
+    (difference,) = expectations.compare(plan, reported)
+    assert (difference.requirement, difference.expected, difference.reported) == ("OP-ACCEPT", "pass", "fail")
+    text = difference.describe()
+    assert "expected pass, reported fail" in text
+    assert "got 500" in text
+
+
+def test_requirements_on_one_side_only_are_differences() -> None:
+    plan = _plan(OP_ACCEPT="pass")
+    differences = expectations.compare(plan, {"NEW-REQ": ("pass", "")})
+    assert {(d.requirement, d.expected, d.reported) for d in differences} == {
+        ("OP-ACCEPT", "pass", None),
+        ("NEW-REQ", None, "pass"),
+    }
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {},
+        {"profiles": {"cinder": {}}},
+        {"profiles": {"cinder": {"requirements": {"OP-ACCEPT": {"verdict": "maybe"}}}}},
+        {"profiles": {"cinder": {"requirements": {"REQ-JSON": {"verdict": "fail"}}}}},
+        {"profiles": {"cinder": {"run-options": "--api-version v3", "requirements": {}}}},
+    ],
+    ids=["no-profiles", "no-requirements", "unknown-verdict", "fail-without-reason", "options-not-a-list"],
+)
+def test_malformed_expectations_are_refused(document: object) -> None:
+    with pytest.raises(expectations.ExpectationError):
+        expectations.parse_plans(document)
+
+
+def test_report_entries_need_an_id_and_a_verdict(tmp_path: Path) -> None:
+    path = tmp_path / "conformance.json"
+    path.write_text(json.dumps({"verdict": "fail", "requirements": [{"id": "OP-ACCEPT"}]}))
+    with pytest.raises(expectations.ExpectationError, match="without id/verdict"):
+        expectations.read_report(path)
+
+
+def test_report_evidence_is_kept_short() -> None:
+    reported = expectations.reported_verdicts(
+        {"requirements": [{"id": "RSP-NO-5XX", "verdict": "fail", "evidence": ["x" * 1000]}]}
+    )
+    verdict, evidence = reported["RSP-NO-5XX"]
+    assert verdict == "fail"
+    assert evidence.endswith("...")
+    assert len(evidence) <= 400
+
+
+def test_the_shipped_expectations_cover_every_catalogued_requirement_in_both_profiles() -> None:
+    plans = expectations.load_plans()
+    catalogue = {requirement.id for requirement in load_requirements()}
+    assert set(plans) == {"cinder", "huawei"}
+    for plan in plans.values():
+        assert set(plan.expectations) == catalogue
+
+
+def test_the_huawei_profile_is_run_against_cinders_v3_path() -> None:
+    plan = expectations.load_plans()["huawei"]
+    assert plan.run_options == ("--api-version", "v3")
+
+
+# -- the identity stand-in -----------------------------------------------------------------------------
+@pytest.fixture
+def identity() -> Iterator[tuple[object, str]]:
+    standin = keystone.KeystoneStandIn(
+        keystone.Project("p" * 32, "evs-audit"),
+        [keystone.User("svc", "svc-pw", ("admin", "service")), keystone.User("reader", "r-pw", ("reader",))],
+    )
+    with standin.serving() as url:
+        yield standin, url
+
+
+def _validate(url: str, caller: str, subject: str) -> tuple[int, dict[str, object]]:
+    request = urllib.request.Request(
+        url + "/v3/auth/tokens", headers={"X-Auth-Token": caller, "X-Subject-Token": subject}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.headers["X-Subject-Token"] == subject
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_stand_in_issues_tokens_that_an_admin_can_validate(identity: tuple[object, str]) -> None:
+    _, url = identity
+    service = keystone.login(url, "svc", "svc-pw")
+    reader = keystone.login(url, "reader", "r-pw")
+    status, body = _validate(url, service, reader)
+    assert status == 200
+    token = body["token"]
+    assert isinstance(token, dict)
+    assert token["project"]["id"] == "p" * 32
+    assert [role["name"] for role in token["roles"]] == ["reader"]
+    assert token["expires_at"].endswith("Z")
+
+
+def test_stand_in_refuses_unknown_tokens_and_non_admin_callers(identity: tuple[object, str]) -> None:
+    _, url = identity
+    service = keystone.login(url, "svc", "svc-pw")
+    reader = keystone.login(url, "reader", "r-pw")
+    assert _validate(url, service, "not-a-token")[0] == 404
+    assert _validate(url, "not-a-token", reader)[0] == 401
+    assert _validate(url, reader, service)[0] == 403
+
+
+def test_stand_in_refuses_a_wrong_password(identity: tuple[object, str]) -> None:
+    _, url = identity
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        keystone.login(url, "svc", "wrong")
+    assert refused.value.code == 401
+
+
+def test_stand_in_answers_version_discovery(identity: tuple[object, str]) -> None:
+    _, url = identity
+    with urllib.request.urlopen(url + "/v3", timeout=5) as response:
+        version = json.loads(response.read())["version"]
+    assert version["id"].startswith("v3")
+    assert version["links"][0]["href"] == url + "/v3/"
+    with pytest.raises(urllib.error.HTTPError) as choices:
+        urllib.request.urlopen(url + "/", timeout=5)
+    assert choices.value.code == 300
+    assert json.loads(choices.value.read())["versions"]["values"][0]["id"].startswith("v3")
+
+
+def test_validated_tokens_carry_an_identity_catalog_for_keystonemiddleware(
+    identity: tuple[object, str],
+) -> None:
+    standin, url = identity
+    issued = standin.issue("svc", "svc-pw")
+    assert issued is not None
+    (service,) = issued[1]["token"]["catalog"]
+    assert service["type"] == "identity"
+    assert {e["interface"] for e in service["endpoints"]} == {"public", "internal", "admin"}
+    assert all(e["url"] == url + "/v3" for e in service["endpoints"])
+
+
+# -- the command line and the seeding rules ------------------------------------------------------------
+def test_suite_command_names_every_seeded_input_and_the_profiles_options(tmp_path: Path) -> None:
+    volumes = cinder_seed.SeededVolumes("vol-a", "vol-b")
+    target = run_audit.Target("http://127.0.0.1:9", "proj", "tok", volumes)
+    command = run_audit.suite_command(target, "huawei", tmp_path, 7, 40, ("--api-version", "v3"))
+    options = dict(zip(command[4::2], command[5::2], strict=False))
+    assert command[3] == "run"
+    assert options["--base-url"] == "http://127.0.0.1:9"
+    assert options["--profile"] == "huawei"
+    assert options["--volume-id"] == "vol-a"
+    assert options["--in-use-volume-id"] == "vol-b"
+    assert options["--examples"] == "7"
+    assert options["--max-creates"] == "40"
+    assert options["--api-version"] == "v3"
+    assert "tok" not in run_audit.masked(command, "tok").split()
+
+
+def test_command_line_refuses_zero_examples() -> None:
+    with pytest.raises(SystemExit):
+        run_audit.parse_args(["--examples", "0"])
+
+
+def test_summary_marks_differences(tmp_path: Path) -> None:
+    plan = _plan(OP_ACCEPT="pass", LIFE_SETTLE="fail")
+    reported = {"OP-ACCEPT": ("pass", ""), "LIFE-SETTLE": ("pass", "")}
+    results = {"cinder": (expectations.compare(plan, reported), expectations.summary_rows(plan, reported))}
+    page = run_audit.render_summary(results, run_audit.Timings([("seeding", 1.5)]))
+    assert "## Profile `cinder`: 1 difference(s)" in page
+    assert "| LIFE-SETTLE | fail | pass **(differs)** | because |" in page
+    assert "| OP-ACCEPT | pass | pass | because |" in page
+
+
+def test_volume_host_is_set_in_the_database(tmp_path: Path) -> None:
+    import sqlite3
+
+    database = tmp_path / "cinder.sqlite"
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE volumes (id TEXT, host TEXT)")
+        connection.execute("INSERT INTO volumes VALUES ('v1', NULL)")
+    connection.close()
+    cinder_seed.set_volume_host(database, "v1")
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT host FROM volumes").fetchone() == (cinder_seed.FAKE_HOST,)
+    connection.close()
+    with pytest.raises(cinder_seed.SeedError):
+        cinder_seed.set_volume_host(database, "missing")

@@ -1,0 +1,454 @@
+"""Each quirk shows the deviation it promises over HTTP, the clean mock does not, and nothing else breaks."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable
+from http import HTTPStatus
+
+import httpx
+import pytest
+
+from conformance.contract import PROFILES, load_contract
+from conformance.errors import UsageError
+from conformance.mock.quirks import INTERMITTENT_EVERY, QUIRKS, applicable_quirks, check_quirks
+from conformance.requirements import load_requirements
+from tests.mock.conftest import Api
+
+Demo = Callable[[Api], None]
+DEMOS: dict[str, Demo] = {}
+BROKEN_GROUPS = ("OP-", "AUTH-", "REQ-", "RSP-", "LIFE-")
+
+
+def demo(name: str) -> Callable[[Demo], Demo]:
+    def register(function: Demo) -> Demo:
+        DEMOS[name] = function
+        return function
+
+    return register
+
+
+def _limit(api: Api, field: str) -> int:
+    limit = api.contract.field(field).max_length
+    assert limit is not None
+    return limit
+
+
+def _fault(response: httpx.Response) -> dict[str, object]:
+    ((fault,),) = [response.json().values()]
+    assert isinstance(fault, dict)
+    return fault
+
+
+def _refusal(api: Api) -> httpx.Response:
+    return api.create(name="n" * (_limit(api, "name") + 1))
+
+
+def _accepted_status(api: Api, response: httpx.Response) -> None:
+    assert response.status_code == api.contract.accepted_status, response.text
+
+
+@demo("wrong-accepted-status")
+def _(api: Api) -> None:
+    assert api.create().status_code == HTTPStatus.OK
+
+
+@demo("accepted-empty-body")
+def _(api: Api) -> None:
+    response = api.create()
+    _accepted_status(api, response)
+    assert response.content == b""
+
+
+@demo("accepts-missing-token")
+def _(api: Api) -> None:
+    _accepted_status(api, api.create(token=None))
+
+
+@demo("accepts-invalid-token")
+def _(api: Api) -> None:
+    _accepted_status(api, api.create(token="forged"))
+
+
+@demo("accepts-other-project-token")
+def _(api: Api) -> None:
+    api.backend.add_project("elsewhere")
+    api.backend.add_token("elsewhere-token", "elsewhere")
+    _accepted_status(api, api.create(token="elsewhere-token"))
+
+
+@demo("snapshot-not-object-accepted")
+def _(api: Api) -> None:
+    _accepted_status(api, api.post(json={api.key: "not an object"}))
+    _accepted_status(api, api.post(json={}))
+
+
+@demo("volume-id-integer-accepted")
+def _(api: Api) -> None:
+    _accepted_status(api, api.create(volume_id=12))
+
+
+@demo("null-volume-id-404")
+def _(api: Api) -> None:
+    assert api.create(volume_id=None).status_code == HTTPStatus.NOT_FOUND
+
+
+@demo("null-volume-id-400")
+def _(api: Api) -> None:
+    assert api.create(volume_id=None).status_code == api.invalid()
+
+
+@demo("unknown-volume-accepted")
+def _(api: Api) -> None:
+    _accepted_status(api, api.create(volume_id=str(uuid.uuid4())))
+
+
+@demo("unknown-volume-404")
+def _(api: Api) -> None:
+    assert api.create(volume_id=str(uuid.uuid4())).status_code == HTTPStatus.NOT_FOUND
+
+
+@demo("unknown-volume-400")
+def _(api: Api) -> None:
+    assert api.create(volume_id=str(uuid.uuid4())).status_code == api.invalid()
+
+
+@demo("name-limit-off-by-one-lenient")
+def _(api: Api) -> None:
+    _accepted_status(api, api.create(name="n" * (_limit(api, "name") + 1)))
+
+
+@demo("name-limit-off-by-one-strict")
+def _(api: Api) -> None:
+    assert api.create(name="n" * _limit(api, "name")).status_code == api.invalid()
+
+
+@demo("name-counts-bytes")
+def _(api: Api) -> None:
+    assert api.create(name="é" * _limit(api, "name")).status_code == api.invalid()
+
+
+@demo("name-empty-refused")
+def _(api: Api) -> None:
+    assert api.create(name="").status_code == api.invalid()
+
+
+@demo("description-limit-off-by-one-lenient")
+def _(api: Api) -> None:
+    _accepted_status(api, api.create(description="d" * (_limit(api, "description") + 1)))
+
+
+@demo("description-limit-off-by-one-strict")
+def _(api: Api) -> None:
+    assert api.create(description="d" * _limit(api, "description")).status_code == api.invalid()
+
+
+@demo("description-counts-bytes")
+def _(api: Api) -> None:
+    assert api.create(description="é" * _limit(api, "description")).status_code == api.invalid()
+
+
+@demo("description-null-refused")
+def _(api: Api) -> None:
+    assert api.create(description=None).status_code == api.invalid()
+
+
+@demo("force-coerces-strings")
+def _(api: Api) -> None:
+    _accepted_status(api, api.create(force="not-a-boolean"))
+
+
+@demo("force-coerces-integers")
+def _(api: Api) -> None:
+    _accepted_status(api, api.create(force=1))
+
+
+@demo("force-default-true")
+def _(api: Api) -> None:
+    _accepted_status(api, api.create(volume_id=api.mock.in_use_volume_id))
+
+
+@demo("busy-volume-ignored")
+def _(api: Api) -> None:
+    _accepted_status(api, api.create(volume_id=api.mock.in_use_volume_id, force=False))
+
+
+@demo("busy-volume-409")
+def _(api: Api) -> None:
+    assert api.create(volume_id=api.mock.in_use_volume_id, force=False).status_code == HTTPStatus.CONFLICT
+
+
+@demo("force-true-refused")
+def _(api: Api) -> None:
+    assert api.create(volume_id=api.mock.in_use_volume_id, force=True).status_code == api.invalid()
+
+
+@demo("metadata-non-string-accepted")
+def _(api: Api) -> None:
+    _accepted_status(api, api.create(metadata={"k": 1}))
+
+
+@demo("metadata-not-object-accepted")
+def _(api: Api) -> None:
+    _accepted_status(api, api.create(metadata=["k", "v"]))
+
+
+@demo("malformed-json-422")
+def _(api: Api) -> None:
+    assert api.post(b"{").status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert api.post(b"").status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+
+
+@demo("json-trailing-garbage-accepted")
+def _(api: Api) -> None:
+    _accepted_status(api, api.post(json.dumps(api.body()).encode() + b" trailing"))
+
+
+@demo("missing-updated-at")
+def _(api: Api) -> None:
+    assert "updated_at" not in api.accepted(api.create())
+
+
+@demo("summary-not-wrapped")
+def _(api: Api) -> None:
+    response = api.create()
+    _accepted_status(api, response)
+    assert api.contract.summary_key not in response.json()
+    assert "id" in response.json()
+
+
+@demo("created-at-with-zone")
+def _(api: Api) -> None:
+    created_at = api.accepted(api.create())["created_at"]
+    assert created_at.endswith("Z")
+    assert not re.fullmatch(api.contract.time_pattern, created_at)
+
+
+@demo("created-at-without-microseconds")
+def _(api: Api) -> None:
+    created_at = api.accepted(api.create())["created_at"]
+    assert "." not in created_at
+    assert not re.fullmatch(api.contract.time_pattern, created_at)
+
+
+@demo("size-zero")
+def _(api: Api) -> None:
+    assert api.accepted(api.create())["size"] == 0
+
+
+@demo("size-as-string")
+def _(api: Api) -> None:
+    assert isinstance(api.accepted(api.create())["size"], str)
+
+
+@demo("size-in-mib")
+def _(api: Api) -> None:
+    disk = api.get(f"/volumes/{api.mock.available_volume_id}").json()["volume"]
+    assert api.accepted(api.create())["size"] == disk["size"] * 1024
+
+
+@demo("status-unknown-value")
+def _(api: Api) -> None:
+    assert api.accepted(api.create())["status"] not in api.contract.snapshot_statuses
+
+
+@demo("status-capitalised")
+def _(api: Api) -> None:
+    assert api.accepted(api.create())["status"] not in api.contract.snapshot_statuses
+
+
+@demo("echo-drops-metadata")
+def _(api: Api) -> None:
+    assert api.accepted(api.create(metadata={"k": "v"}))["metadata"] == {}
+
+
+@demo("echo-trims-name")
+def _(api: Api) -> None:
+    assert api.accepted(api.create(name=" padded "))["name"] == "padded"
+
+
+@demo("echo-volume-id-uppercased")
+def _(api: Api) -> None:
+    assert api.accepted(api.create())["volume_id"] != api.mock.available_volume_id
+
+
+@demo("reused-ids")
+def _(api: Api) -> None:
+    first, second = (api.accepted(api.create())["id"] for _ in range(2))
+    assert first == second
+
+
+@demo("error-code-integer")
+def _(api: Api) -> None:
+    assert isinstance(_fault(_refusal(api))["code"], int)
+
+
+@demo("error-code-string")
+def _(api: Api) -> None:
+    assert isinstance(_fault(_refusal(api))["code"], str)
+
+
+@demo("error-envelope-flat")
+def _(api: Api) -> None:
+    assert set(_refusal(api).json()) == {"code", "message"}
+
+
+@demo("error-message-missing")
+def _(api: Api) -> None:
+    assert "message" not in _fault(_refusal(api))
+
+
+@demo("undocumented-status-code")
+def _(api: Api) -> None:
+    assert _refusal(api).status_code not in api.contract.documented_statuses
+
+
+@demo("text-plain-content-type")
+def _(api: Api) -> None:
+    assert api.create().headers["content-type"].startswith("text/plain")
+
+
+@demo("error-html-content-type")
+def _(api: Api) -> None:
+    assert _refusal(api).headers["content-type"].startswith("text/html")
+
+
+@demo("500-on-non-ascii")
+def _(api: Api) -> None:
+    assert api.create(name="snapshot-é").status_code == HTTPStatus.INTERNAL_SERVER_ERROR
+
+
+@demo("500-on-malformed-json")
+def _(api: Api) -> None:
+    assert api.post(b'{"snapshot": ').status_code == HTTPStatus.INTERNAL_SERVER_ERROR
+
+
+@demo("500-on-empty-body")
+def _(api: Api) -> None:
+    assert api.post(b"").status_code == HTTPStatus.INTERNAL_SERVER_ERROR
+
+
+@demo("intermittent-503")
+def _(api: Api) -> None:
+    statuses = [api.create().status_code for _ in range(2 * INTERMITTENT_EVERY)]
+    failed = [i for i, status in enumerate(statuses, start=1) if status == HTTPStatus.SERVICE_UNAVAILABLE]
+    assert failed == [INTERMITTENT_EVERY, 2 * INTERMITTENT_EVERY]
+
+
+@demo("read-back-differs")
+def _(api: Api) -> None:
+    created = api.accepted(api.create(name="original"))
+    read = api.get(f"/snapshots/{created['id']}").json()[api.contract.summary_key]
+    assert read["name"] != created["name"]
+
+
+@demo("read-back-404")
+def _(api: Api) -> None:
+    created = api.accepted(api.create())
+    assert api.get(f"/snapshots/{created['id']}").status_code == HTTPStatus.NOT_FOUND
+
+
+@demo("never-settles")
+def _(api: Api) -> None:
+    created = api.accepted(api.create())
+    read = api.get(f"/snapshots/{created['id']}").json()[api.contract.summary_key]
+    assert read["status"] == created["status"]
+
+
+@demo("cannot-delete")
+def _(api: Api) -> None:
+    created = api.accepted(api.create())
+    assert api.delete(f"/snapshots/{created['id']}").status_code == api.invalid()
+
+
+@demo("delete-leaves-snapshot")
+def _(api: Api) -> None:
+    created = api.accepted(api.create())
+    assert api.delete(f"/snapshots/{created['id']}").status_code == HTTPStatus.ACCEPTED
+    assert api.get(f"/snapshots/{created['id']}").status_code == HTTPStatus.OK
+
+
+@demo("delete-wrong-status")
+def _(api: Api) -> None:
+    created = api.accepted(api.create())
+    assert api.delete(f"/snapshots/{created['id']}").status_code == HTTPStatus.NO_CONTENT
+
+
+# -- the catalogue --------------------------------------------------------------------------------------
+def test_every_quirk_has_a_demonstration() -> None:
+    assert sorted(DEMOS) == sorted(QUIRKS)
+
+
+def test_every_breakable_requirement_has_a_quirk() -> None:
+    breakable = {r.id for r in load_requirements() if r.id.startswith(BROKEN_GROUPS)}
+    broken = {q.breaks for q in QUIRKS.values()}
+    assert breakable - broken == set()
+    assert broken - breakable == set()
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_every_breakable_requirement_has_a_quirk_in_each_profile(profile: str) -> None:
+    breakable = {r.id for r in load_requirements() if r.id.startswith(BROKEN_GROUPS)}
+    assert breakable - {q.breaks for q in applicable_quirks(load_contract(profile))} == set()
+
+
+def test_names_are_unique_and_say_what_is_wrong() -> None:
+    assert all(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)+", name) for name in QUIRKS)
+    assert all(quirk.name == name and quirk.summary for name, quirk in QUIRKS.items())
+
+
+def test_check_quirks_refuses_unknown_and_inapplicable_names() -> None:
+    huawei = load_contract("huawei")
+    with pytest.raises(UsageError, match="unknown quirk no-such-quirk .*valid: .*reused-ids"):
+        check_quirks(["no-such-quirk"], huawei)
+    with pytest.raises(UsageError, match="not a deviation for the huawei profile"):
+        check_quirks(["error-code-string"], huawei)
+    assert check_quirks(["reused-ids"], huawei) == {"reused-ids"}
+
+
+# -- the demonstrations, against the clean mock and with the quirk on ---------------------------------------
+def _applicable(api: Api, name: str) -> None:
+    if not QUIRKS[name].applies_to(api.contract):
+        pytest.skip(f"{name} is not a deviation for the {api.contract.profile} profile")
+
+
+@pytest.mark.parametrize("name", sorted(QUIRKS))
+def test_quirk_shows_its_deviation_and_the_clean_mock_does_not(api: Api, name: str) -> None:
+    _applicable(api, name)
+    with pytest.raises(AssertionError):
+        DEMOS[name](api)
+    api.backend.reset()
+    api.backend.set_quirks([name])
+    DEMOS[name](api)
+
+
+def _probes(api: Api) -> list[httpx.Response]:
+    created = api.create(name="probe")
+    snapshot_id = created.json().get(api.contract.summary_key, {}).get("id", "x") if created.content else "x"
+    return [
+        created,
+        api.create(name="é-probe"),
+        _refusal(api),
+        api.post(b"{"),
+        api.get("/snapshots"),
+        api.get(f"/snapshots/{snapshot_id}"),
+        api.get(f"/volumes/{api.mock.available_volume_id}"),
+        api.create(token=None),
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(QUIRKS))
+def test_quirk_keeps_the_promises_it_does_not_name(api: Api, name: str) -> None:
+    _applicable(api, name)
+    api.backend.set_quirks([name])
+    breaks = QUIRKS[name].breaks
+    for response in _probes(api):
+        if breaks != "RSP-NO-5XX":
+            assert response.status_code < HTTPStatus.INTERNAL_SERVER_ERROR, response.text
+        if breaks != "RSP-CONTENT-TYPE" and response.content:
+            assert response.headers["content-type"] == "application/json"
+            response.json()
+    if not breaks.startswith("AUTH-"):
+        assert api.create(token=None).status_code == HTTPStatus.UNAUTHORIZED

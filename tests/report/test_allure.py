@@ -1,0 +1,61 @@
+"""Allure marks and attachments: labels once per test, the document link, the token never shown."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.contract import Contract, load_contract
+from conformance.exchange import MASK, Exchange, Received, SentRequest
+from conformance.report import allure
+from conformance.requirements import load_requirements
+
+
+@pytest.fixture(scope="module")
+def contract() -> Contract:
+    return load_contract("huawei")
+
+
+def labels(marks: list[pytest.MarkDecorator]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for mark in marks:
+        if mark.name == "allure_label":
+            found.setdefault(mark.kwargs["label_type"], []).extend(mark.args)
+    return found
+
+
+def test_marks_carry_epic_feature_story_id_and_severity(contract: Contract) -> None:
+    requirement = {r.id: r for r in load_requirements()}["REQ-NAME"]
+    marks = allure.requirement_marks("REQ-NAME", contract, requirement)
+    found = labels(marks)
+    assert found["epic"] == [allure.EPIC]
+    assert found["feature"] == [f"Creating an EVS Snapshot (POST {contract.path_template})"]
+    assert found["story"] == ["REQ-NAME"]
+    assert found["as_id"] == ["REQ-NAME"]
+    assert found["severity"] == ["normal"]
+    (link,) = [m for m in marks if m.name == "allure_link"]
+    assert link.kwargs["name"] == "Table 4"
+    assert link.args[0].endswith("#Table%204")
+
+
+@pytest.mark.parametrize(
+    ("requirement", "severity"),
+    [("OP-ACCEPT", "critical"), ("RSP-NO-5XX", "critical"), ("ADV-AUTOBK", "minor")],
+)
+def test_severity_follows_the_requirement(requirement: str, severity: str) -> None:
+    assert allure.severity(requirement).value == severity
+
+
+def test_render_shows_request_response_and_reproduction_without_the_token() -> None:
+    request = SentRequest("POST", "http://127.0.0.1:9/v2/p/snapshots", {"x-auth-token": MASK}, b'{"a":1}')
+    response = Received(400, {"content-type": "application/json"}, b'{"error": {}}')
+    text = allure.render_exchange(Exchange(request, response, None, 0.0123))
+    assert text.startswith("POST http://127.0.0.1:9/v2/p/snapshots\nx-auth-token: ***")
+    assert "HTTP 400" in text
+    assert '{"error": {}}' in text
+    assert "12.3 ms" in text
+    assert "$EVS_TOKEN" in text
+
+
+def test_render_names_a_transport_error() -> None:
+    request = SentRequest("GET", "http://127.0.0.1:9/", {}, None)
+    assert "-- no response: ReadTimeout" in allure.render_exchange(Exchange(request, None, "ReadTimeout"))

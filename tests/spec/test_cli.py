@@ -1,0 +1,112 @@
+"""``evs-conformance spec build|check``: outputs, exit codes, and one-line errors for bad input."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conformance.cli import main
+from conformance.cli.spec import run_check
+from conformance.contract import spec_path
+from tests.spec.conftest import edited, page_text
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["spec", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_build_to_stdout_equals_the_committed_file() -> None:
+    code, out, _ = _run("build", "--profile", "cinder", "--output", "-")
+    assert code == 0
+    assert out == spec_path("cinder").read_text(encoding="utf-8")
+
+
+def test_build_writes_the_output_path(tmp_path: Path) -> None:
+    target = tmp_path / "out.yaml"
+    code, _, err = _run("build", "--output", str(target))
+    assert code == 0
+    assert f"wrote {target}" in err
+    assert target.read_text(encoding="utf-8") == spec_path("huawei").read_text(encoding="utf-8")
+
+
+def test_build_from_an_edited_page(tmp_path: Path) -> None:
+    page = tmp_path / "page.txt"
+    page.write_text(edited(page_text(), "up to 85 characters", "up to 90 characters"), encoding="utf-8")
+    code, out, _ = _run("build", "--source", str(page), "--output", "-")
+    assert code == 0
+    assert "maxLength: 90" in out
+    assert "x-source-document: page.txt" in out
+
+
+def test_check_passes_on_the_committed_files() -> None:
+    code, _, err = _run("check")
+    assert code == 0
+    assert "up to date" in err
+
+
+def test_check_fails_with_a_diff_on_a_drifted_copy(
+    spec_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = spec_copy / "evs-snapshot-huawei.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("maxLength: 64", "maxLength: 99"))
+    assert run_check(spec_copy) == 1
+    captured = capsys.readouterr()
+    assert "-          maxLength: 99\n+          maxLength: 64\n" in captured.out
+    assert "differ from a fresh build" in captured.err
+
+
+def _bad_page(tmp_path: Path, text: str) -> Path:
+    page = tmp_path / "bad.txt"
+    page.write_text(text, encoding="utf-8")
+    return page
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("Widgets\n\nURI\n\nGET /v1/widgets\n\nNo tables here.\n", r"bad\.txt:1: no recognisable tables"),
+        (
+            edited(page_text(), "project_id\n\nYes", "Project identifier\n\nYes"),
+            r"bad\.txt:\d+: Table 1 Path Parameters: cannot parse a row",
+        ),
+        (
+            edited(page_text(), "Error object", "Fault object"),
+            r"bad\.txt:\d+: Table 7 .*/error: type 'Fault' is never defined",
+        ),
+    ],
+)
+def test_bad_pages_exit_2_with_one_line(tmp_path: Path, text: str, message: str) -> None:
+    code, out, err = _run("build", "--source", str(_bad_page(tmp_path, text)), "--output", "-")
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+    assert re.match(rf"evs-conformance: error: {message}", err)
+
+
+def test_a_missing_page_exits_2(tmp_path: Path) -> None:
+    code, _, err = _run("build", "--source", str(tmp_path / "missing.txt"), "--output", "-")
+    assert code == 2
+    assert err == f"evs-conformance: error: {tmp_path / 'missing.txt'}: no such file\n"
+
+
+def test_the_installed_command_prints_no_traceback(tmp_path: Path) -> None:
+    page = _bad_page(tmp_path, page_text().replace("Error object", "Fault object"))
+    script = Path(sys.executable).parent / "evs-conformance"
+    done = subprocess.run(
+        [str(script), "spec", "build", "--source", str(page), "--output", "-"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.startswith("evs-conformance: error: bad.txt:")
+    assert done.stderr.count("\n") == 1

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import uuid
+
+from hypothesis import HealthCheck, find, given, settings
+from hypothesis import strategies as st
+
+from conformance import strategies
+from conformance.contract import Contract
+
+FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FAST
+@given(data=st.data())
+def test_create_bodies_always_pass_the_request_schema(contract: Contract, data: st.DataObject) -> None:
+    body = data.draw(strategies.create_bodies(contract, volume_id="vol-1"))
+    assert contract.validator("request").is_valid(body)
+    assert body[contract.snapshot_key]["volume_id"] == "vol-1"
+
+
+@FAST
+@given(data=st.data())
+def test_invalid_create_bodies_never_pass_the_request_schema(contract: Contract, data: st.DataObject) -> None:
+    assert not contract.validator("request").is_valid(
+        data.draw(strategies.invalid_create_bodies(contract, volume_id="v"))
+    )
+
+
+def test_create_bodies_shrink_to_the_bare_minimum(contract: Contract) -> None:
+    assert find(strategies.create_bodies(contract, volume_id="v"), lambda b: True) == {
+        contract.snapshot_key: {"volume_id": "v"}
+    }
+
+
+def test_create_bodies_take_a_field_strategy(contract: Contract) -> None:
+    bodies = strategies.create_bodies(contract, volume_id="v", name=strategies.overlong_names(contract))
+    body = find(bodies, lambda b: "name" in b[contract.snapshot_key])
+    assert not contract.validator("request").is_valid(body)
+
+
+def test_invalid_create_bodies_cover_each_way_of_breaking_a_body(contract: Contract) -> None:
+    bodies = strategies.invalid_create_bodies(contract, volume_id="v")
+    key = contract.snapshot_key
+    find(bodies, lambda b: not isinstance(b, dict))
+    find(bodies, lambda b: isinstance(b, dict) and key not in b)
+    find(bodies, lambda b: isinstance(b, dict) and key in b and not isinstance(b[key], dict))
+    find(bodies, lambda b: isinstance(b, dict) and isinstance(b.get(key), dict) and "volume_id" not in b[key])
+    find(
+        bodies,
+        lambda b: (
+            isinstance(b, dict) and isinstance(b.get(key), dict) and isinstance(b[key].get("volume_id"), int)
+        ),
+    )
+
+
+def test_volume_ids_are_uuids_and_malformed_ones_never() -> None:
+    uuid.UUID(find(strategies.volume_ids(), lambda v: True))
+    find(strategies.malformed_volume_ids(), lambda v: v == "")
+
+
+@FAST
+@given(value=strategies.malformed_volume_ids())
+def test_malformed_volume_ids_never_parse_as_uuids(value: str) -> None:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return
+    raise AssertionError(f"{value!r} is a UUID")

@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+import copy
+
+import jsonschema
+import pytest
+from hypothesis import HealthCheck, find, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from conformance import strategies
+from conformance.contract import Contract, contract_from_document, load_contract
+from conformance.errors import SpecError
+from tests.strategies.conftest import never, with_limit
+
+FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _limit(contract: Contract, field: str) -> int:
+    value = contract.field(field).max_length
+    assert value is not None
+    return value
+
+
+def _valid(contract: Contract, field: str, value: object) -> bool:
+    return jsonschema.Draft202012Validator(dict(contract.field(field).schema)).is_valid(value)
+
+
+def test_names_reach_the_limit_exactly(contract: Contract) -> None:
+    limit = _limit(contract, "name")
+    assert (
+        len(find(strategies.snapshot_names(contract), lambda v: v is not None and len(v) == limit)) == limit
+    )
+
+
+def test_names_can_be_empty_padded_and_beyond_the_bmp(contract: Contract) -> None:
+    names = strategies.snapshot_names(contract)
+    assert find(names, lambda v: v == "") == ""
+    find(names, lambda v: v is not None and v != v.strip() and v.strip() != "")
+    find(names, lambda v: v is not None and any(ord(c) > 0xFFFF for c in v))
+
+
+@FAST
+@given(data=st.data())
+def test_names_never_exceed_the_limit_nor_use_a_reserved_prefix(
+    contract: Contract, data: st.DataObject
+) -> None:
+    name = data.draw(strategies.snapshot_names(contract))
+    prefixes = tuple(contract.field("name").schema.get("x-reserved-prefixes", ()))
+    assert isinstance(name, str)
+    assert _valid(contract, "name", name)
+    assert not name.strip().startswith(prefixes)
+    assert not any(0xD800 <= ord(c) <= 0xDFFF for c in name)
+
+
+@FAST
+@given(data=st.data())
+def test_overlong_values_are_always_over_the_limit(contract: Contract, data: st.DataObject) -> None:
+    assert len(data.draw(strategies.overlong_names(contract))) > _limit(contract, "name")
+    assert len(data.draw(strategies.overlong_descriptions(contract))) > _limit(contract, "description")
+
+
+def test_overlong_names_shrink_to_limit_plus_one(contract: Contract) -> None:
+    assert len(find(strategies.overlong_names(contract), lambda v: True)) == _limit(contract, "name") + 1
+
+
+def test_changing_the_documented_limit_changes_what_is_generated(contract: Contract) -> None:
+    smaller = with_limit(contract, "name", 5)
+    assert len(find(strategies.overlong_names(smaller), lambda v: True)) == 6
+    never(strategies.snapshot_names(smaller), lambda v: v is not None and len(v) > 5)
+    bigger = with_limit(contract, "description", 300)
+    assert len(find(strategies.descriptions(bigger), lambda v: v is not None and len(v) == 300)) == 300
+
+
+def test_a_contract_without_a_limit_cannot_build_overlong_strategies(contract: Contract) -> None:
+    document = dict(contract.document)
+
+    document = copy.deepcopy(document)
+    del document["components"]["schemas"][contract.semantics["snapshot-object"]]["properties"]["name"][
+        "maxLength"
+    ]
+
+    with pytest.raises(SpecError, match="no maximum length"):
+        strategies.overlong_names(contract_from_document(document))
+
+
+def test_descriptions_may_be_null_only_when_asked_and_allowed(contract: Contract) -> None:
+    assert find(strategies.descriptions(contract, include_null=True), lambda v: v is None) is None
+    never(strategies.descriptions(contract), lambda v: v is None)
+
+
+@FAST
+@given(data=st.data())
+def test_forces_are_always_accepted_and_non_boolean_forces_never(
+    contract: Contract, data: st.DataObject
+) -> None:
+    assert _valid(contract, "force", data.draw(strategies.forces(contract)))
+    bad = data.draw(strategies.non_boolean_forces(contract))
+    assert bad is not None
+    assert not _valid(contract, "force", bad)
+
+
+def test_boolean_like_strings_only_where_the_contract_takes_them(contract: Contract) -> None:
+    forces = strategies.forces(contract)
+    if contract.field("force").boolean_like_pattern is None:
+        never(forces, lambda v: isinstance(v, str))
+    else:
+        find(forces, lambda v: isinstance(v, str))
+    find(strategies.non_boolean_forces(contract), lambda v: isinstance(v, str))
+    find(strategies.non_boolean_forces(contract), lambda v: isinstance(v, int) and not isinstance(v, bool))
+
+
+@FAST
+@given(data=st.data())
+def test_metadata_maps_are_valid_and_invalid_metadata_never(contract: Contract, data: st.DataObject) -> None:
+    assert _valid(contract, "metadata", data.draw(strategies.metadata_maps(contract)))
+    bad = data.draw(strategies.invalid_metadata(contract))
+    assert bad is not None
+    assert not _valid(contract, "metadata", bad)
+
+
+def test_metadata_maps_can_be_empty_large_and_have_odd_keys(contract: Contract) -> None:
+    maps = strategies.metadata_maps(contract, max_size=40)
+    assert find(maps, lambda m: not m) == {}
+    assert len(find(maps, lambda m: len(m) >= 20)) >= 20
+    if "propertyNames" not in contract.field("metadata").schema:
+        find(maps, lambda m: "" in m)
+        find(maps, lambda m: any(k != k.strip() for k in m))
+
+
+def test_invalid_metadata_includes_non_objects_and_non_string_values(contract: Contract) -> None:
+    bad = strategies.invalid_metadata(contract)
+    find(bad, lambda v: isinstance(v, list))
+    find(bad, lambda v: isinstance(v, dict) and any(not isinstance(x, str) for x in v.values()))
+
+
+def test_bounded_texts_checks_its_options() -> None:
+    with pytest.raises(InvalidArgument):
+        strategies.bounded_texts(max_size=2, min_size=3)
+    with pytest.raises(InvalidArgument):
+        strategies.metadata_maps(load_contract("huawei"), max_size=0)

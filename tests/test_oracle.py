@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+import copy
+import uuid
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conformance import strategies
+from conformance.contract import Contract, contract_from_document, load_contract
+from conformance.oracle import Volumes, expect, expect_auth_refusal, expect_raw
+
+HUAWEI = load_contract("huawei")
+CINDER = load_contract("cinder")
+VOLUMES = Volumes("vol-ok", "vol-busy", "in-use", str(uuid.uuid4()), {"vol-ok": 10, "vol-busy": 20})
+
+
+def _body(**snapshot: object) -> dict[str, object]:
+    return {"snapshot": {"volume_id": "vol-ok", **snapshot}}
+
+
+def test_a_valid_body_is_accepted_under_the_focus() -> None:
+    assert expect(HUAWEI, _body(name="a"), VOLUMES).outcome == "accept"
+    assert expect(HUAWEI, _body(name="a"), VOLUMES, focus="REQ-NAME").requirement == "REQ-NAME"
+    assert expect(HUAWEI, _body(), VOLUMES).requirement == "OP-ACCEPT"
+
+
+@pytest.mark.parametrize("contract", [HUAWEI, CINDER], ids=["huawei", "cinder"])
+def test_name_limits_come_from_the_contract(contract: Contract) -> None:
+    limit = contract.field("name").max_length
+    assert limit is not None
+    assert expect(contract, _body(name="é" * limit), VOLUMES).outcome == "accept"
+    over = expect(contract, _body(name="é" * (limit + 1)), VOLUMES)
+    assert (over.outcome, over.requirement, over.refusal) == ("refuse", "REQ-NAME", "invalid-body")
+
+
+def test_the_shape_is_judged_first() -> None:
+    for body in (None, [], {"snap": {}}, {"snapshot": "x"}):
+        assert expect(HUAWEI, body, VOLUMES).requirement == "REQ-SNAPSHOT"
+    missing = expect(HUAWEI, {"snapshot": {"name": "a"}}, VOLUMES)
+    assert (missing.requirement, missing.refusal) == ("REQ-VOLUME-ID", "invalid-body")
+
+
+def test_null_optional_fields_follow_the_profile() -> None:
+    assert expect(HUAWEI, _body(name=None), VOLUMES).outcome == "either"
+    assert expect(HUAWEI, _body(description=None), VOLUMES).outcome == "accept"
+    assert expect(CINDER, _body(name=None), VOLUMES).outcome == "accept"
+    assert expect(CINDER, _body(force=None), VOLUMES).refusal == "invalid-body"
+
+
+def test_null_volume_id_uses_the_profiles_refusal() -> None:
+    assert expect(HUAWEI, _body(volume_id=None), VOLUMES).refusal == "null-volume-id"
+    assert CINDER.refusal("null-volume-id").status != HUAWEI.refusal("null-volume-id").status
+
+
+def test_volume_existence() -> None:
+    unknown = expect(HUAWEI, _body(volume_id=VOLUMES.unknown_id), VOLUMES)
+    assert (unknown.requirement, unknown.refusal) == ("REQ-VOLUME-EXISTS", "unknown-volume")
+    malformed = expect(HUAWEI, _body(volume_id="not a disk"), VOLUMES)
+    assert (malformed.outcome, malformed.refusal) == ("refuse", None)
+
+
+@pytest.mark.parametrize(
+    ("force", "outcome", "requirement"),
+    [
+        (None, "refuse", "REQ-FORCE-DEFAULT"),
+        (False, "refuse", "REQ-FORCE-FALSE"),
+        (True, "accept", "REQ-FORCE-TRUE"),
+    ],
+)
+def test_force_against_a_busy_disk(force: bool | None, outcome: str, requirement: str) -> None:
+    snapshot = {"volume_id": "vol-busy"} if force is None else {"volume_id": "vol-busy", "force": force}
+    found = expect(HUAWEI, {"snapshot": snapshot}, VOLUMES)
+    assert (found.outcome, found.requirement) == (outcome, requirement)
+    if outcome == "refuse":
+        assert found.refusal == "volume-busy"
+
+
+def test_a_disk_not_in_a_busy_state_is_not_busy() -> None:
+    volumes = Volumes("a", "b", "available", "u", {})
+    assert expect(HUAWEI, {"snapshot": {"volume_id": "b"}}, volumes).outcome == "accept"
+
+
+def test_unknown_fields_are_silent_and_widen_a_later_refusal() -> None:
+    assert expect(HUAWEI, _body(colour="red"), VOLUMES).outcome == "either"
+    widened = expect(HUAWEI, {"snapshot": {"volume_id": VOLUMES.unknown_id, "x": 1}}, VOLUMES)
+    assert (widened.outcome, widened.refusal) == ("refuse", None)
+
+
+def test_focus_decides_which_broken_field_is_named() -> None:
+    body = _body(name="n" * 500, description="d" * 500)
+    assert expect(HUAWEI, body, VOLUMES, focus="REQ-DESCRIPTION").requirement == "REQ-DESCRIPTION"
+    assert expect(HUAWEI, body, VOLUMES, focus="REQ-NAME").requirement == "REQ-NAME"
+
+
+def test_raw_bodies_that_are_not_json_are_invalid() -> None:
+    for raw in (b"", b"   ", b"{", b"\xff\xfe", b'{"snapshot": }'):
+        found = expect_raw(HUAWEI, raw)
+        assert (found.requirement, found.refusal) == ("REQ-JSON", "invalid-body")
+    with pytest.raises(ValueError, match="valid JSON"):
+        expect_raw(HUAWEI, b"{}")
+
+
+def test_auth_refusals() -> None:
+    assert expect_auth_refusal("AUTH-INVALID").refusal == "auth"
+
+
+def test_limits_follow_a_modified_document() -> None:
+    document = copy.deepcopy(dict(HUAWEI.document))
+    document["components"]["schemas"]["CinderCreateSnapshotOption"]["properties"]["name"]["maxLength"] = 3
+    contract = contract_from_document(document)
+    assert expect(contract, _body(name="abcd"), VOLUMES).outcome == "refuse"
+    assert expect(HUAWEI, _body(name="abcd"), VOLUMES).outcome == "accept"
+
+
+SHAPE_REQUIREMENTS = {
+    "REQ-SNAPSHOT",
+    "REQ-VOLUME-ID",
+    "REQ-NAME",
+    "REQ-DESCRIPTION",
+    "REQ-FORCE-TYPE",
+    "REQ-METADATA",
+}
+
+
+@pytest.mark.parametrize("contract", [HUAWEI, CINDER], ids=["huawei", "cinder"])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_oracle_agrees_with_the_request_validator(contract: Contract, data: st.DataObject) -> None:
+    body = data.draw(
+        strategies.create_bodies(contract, volume_id="vol-ok")
+        | strategies.invalid_create_bodies(contract, volume_id="vol-ok")
+        | strategies.json_values()
+    )
+    found = expect(contract, body, VOLUMES)
+    shape_refused = found.outcome == "refuse" and found.refusal == "invalid-body"
+    if contract.validator("request").is_valid(body):
+        assert not (shape_refused and found.requirement in SHAPE_REQUIREMENTS)
+    else:
+        assert found.outcome != "accept"

@@ -1,0 +1,149 @@
+"""Waiver files: strict parsing, and what applying them does to a conformance report."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from conformance.errors import UsageError
+from conformance.requirements import load_requirements
+from conformance.waivers import WAIVED, Waiver, apply_waivers, parse_waivers, unused_waiver_lines
+
+TODAY = date(2026, 6, 1)
+KNOWN = frozenset(requirement.id for requirement in load_requirements())
+
+
+def parse(text: str) -> tuple[Waiver, ...]:
+    return parse_waivers(text, source="waivers.yaml", known_ids=KNOWN, today=TODAY)
+
+
+def report(**verdicts: str) -> dict[str, Any]:
+    requirements = [
+        {"id": key.replace("_", "-"), "verdict": verdict, "title": "t", "source": "s", "evidence": ["seen"]}
+        for key, verdict in verdicts.items()
+    ]
+    failing = any(requirement["verdict"] == "fail" for requirement in requirements)
+    return {"verdict": "fail" if failing else "pass", "profile": "huawei", "requirements": requirements}
+
+
+def test_catalogue_ids_are_read() -> None:
+    assert {"REQ-NAME", "RSP-NO-5XX", "LIFE-DELETE"} <= KNOWN
+
+
+def test_parses_entries_with_and_without_expiry() -> None:
+    waivers = parse(
+        "waivers:\n"
+        "  - {id: REQ-NAME, reason: 'vendor ticket 12', expires: 2027-06-30}\n"
+        "  - id: RSP-TIME-FORMAT\n"
+        "    reason: >\n"
+        "      zone suffix, accepted\n"
+        "      until the next release\n"
+    )
+    assert waivers == (
+        Waiver(id="REQ-NAME", reason="vendor ticket 12", expires=date(2027, 6, 30)),
+        Waiver(id="RSP-TIME-FORMAT", reason="zone suffix, accepted until the next release"),
+    )
+
+
+def test_expiry_may_be_a_quoted_date_and_holds_on_its_day() -> None:
+    (waiver,) = parse(f"waivers:\n  - {{id: REQ-NAME, reason: r, expires: '{TODAY.isoformat()}'}}\n")
+    assert waiver.expires == TODAY
+    assert not waiver.expired(TODAY)
+
+
+def test_empty_list_is_allowed() -> None:
+    assert parse("waivers: []\n") == ()
+    assert parse("waivers:\n") == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("waivers: [\n", r"waivers\.yaml: not valid YAML \(line \d+"),
+        ("", r"waivers\.yaml: expected a mapping with a single key 'waivers'"),
+        ("other: []\n", r"single key 'waivers'"),
+        ("waivers: {id: REQ-NAME}\n", r"'waivers' must be a list"),
+        ("waivers: [REQ-NAME]\n", r"waiver 1: expected a mapping"),
+        ("waivers: [{reason: r}]\n", r"waiver 1: 'id' must be a requirement ID"),
+        ("waivers: [{id: REQ-NOPE, reason: r}]\n", r"waiver 1 \(REQ-NOPE\): unknown requirement ID"),
+        ("waivers: [{id: REQ-NAME}]\n", r"waiver 1 \(REQ-NAME\): a non-empty 'reason' is required"),
+        ("waivers: [{id: REQ-NAME, reason: '  '}]\n", r"non-empty 'reason'"),
+        ("waivers: [{id: REQ-NAME, reason: 5}]\n", r"non-empty 'reason'"),
+        (
+            "waivers: [{id: REQ-NAME, reason: r, expires: 2026-05-31}]\n",
+            r"\(REQ-NAME\): expired on 2026-05-31",
+        ),
+        ("waivers: [{id: REQ-NAME, reason: r, expires: soon}]\n", r"'expires' must be a date"),
+        ("waivers: [{id: REQ-NAME, reason: r, expires: 2027-01-01T10:00:00}]\n", r"'expires' must be a date"),
+        ("waivers: [{id: REQ-NAME, reason: r, until: 2027-01-01}]\n", r"unknown key\(s\) until"),
+        (
+            "waivers: [{id: REQ-NAME, reason: a}, {id: REQ-JSON, reason: b}, {id: REQ-NAME, reason: c}]\n",
+            r"waiver 3 \(REQ-NAME\): duplicate of waiver 1",
+        ),
+    ],
+)
+def test_invalid_files_are_one_line_usage_errors(text: str, message: str) -> None:
+    with pytest.raises(UsageError, match=message) as caught:
+        parse(text)
+    assert "\n" not in str(caught.value)
+    assert str(caught.value).startswith("waivers.yaml: ")
+
+
+def test_failures_with_a_waiver_become_waived_and_the_run_passes() -> None:
+    waiver = Waiver(id="REQ-NAME", reason="ticket 12", expires=date(2027, 6, 30))
+    result = apply_waivers(report(REQ_NAME="fail", REQ_JSON="pass"), [waiver], today=TODAY)
+    waived = result["requirements"][0]
+    assert waived["verdict"] == WAIVED
+    assert waived["evidence"] == ["seen"]
+    assert waived["waiver"] == {"reason": "ticket 12", "expires": "2027-06-30"}
+    assert result["verdict"] == "pass"
+    assert result["waivers"] == {"applied": ["REQ-NAME"], "unused": []}
+
+
+def test_verdict_counts_are_recounted_with_waived() -> None:
+    counted = {**report(REQ_NAME="fail", REQ_JSON="fail", RSP_SIZE="pass"), "counts": {"pass": 1, "fail": 2}}
+    result = apply_waivers(counted, [Waiver(id="REQ-NAME", reason="r")], today=TODAY)
+    assert result["counts"] == {"pass": 1, "fail": 1, "waived": 1}
+
+
+def test_an_unwaived_failure_still_fails_the_run() -> None:
+    waivers = [Waiver(id="REQ-NAME", reason="r")]
+    result = apply_waivers(report(REQ_NAME="fail", REQ_JSON="fail"), waivers, today=TODAY)
+    assert [r["verdict"] for r in result["requirements"]] == [WAIVED, "fail"]
+    assert result["verdict"] == "fail"
+
+
+def test_waivers_for_requirements_that_did_not_fail_are_listed_as_unused() -> None:
+    waivers = [Waiver(id="REQ-NAME", reason="r"), Waiver(id="LIFE-READ", reason="q")]
+    result = apply_waivers(report(REQ_NAME="pass"), waivers, today=TODAY)
+    assert result["requirements"][0]["verdict"] == "pass"
+    assert "waiver" not in result["requirements"][0]
+    assert [(entry["id"], entry["verdict"]) for entry in result["waivers"]["unused"]] == [
+        ("REQ-NAME", "pass"),
+        ("LIFE-READ", "absent"),
+    ]
+    lines = unused_waiver_lines(result)
+    assert len(lines) == 2
+    assert "REQ-NAME" in lines[0]
+    assert "pass" in lines[0]
+
+
+def test_applying_leaves_the_input_report_untouched() -> None:
+    original = report(REQ_NAME="fail")
+    apply_waivers(original, [Waiver(id="REQ-NAME", reason="r")], today=TODAY)
+    assert original["requirements"][0]["verdict"] == "fail"
+    assert "waivers" not in original
+
+
+def test_a_run_failing_outside_the_requirements_stays_failed() -> None:
+    failed = {**report(REQ_NAME="pass"), "verdict": "fail"}
+    result = apply_waivers(failed, [Waiver(id="REQ-NAME", reason="r")], today=TODAY)
+    assert result["verdict"] == "fail"
+
+
+def test_an_expired_waiver_is_refused_when_applied() -> None:
+    stale = Waiver(id="REQ-NAME", reason="r", expires=date(2026, 1, 1))
+    with pytest.raises(UsageError, match="REQ-NAME expired on 2026-01-01"):
+        apply_waivers(report(REQ_NAME="fail"), [stale], today=TODAY)
