@@ -279,7 +279,9 @@ def contract_from_document(document: Mapping[str, JSON], *, api_prefix: str | No
     return Contract(profile, document, path_template, prefix, semantics)
 
 
-def load_contract(profile: str = "huawei", *, path: Path | None = None, api_prefix: str | None = None) -> Contract:
+def load_contract(
+    profile: str = "huawei", *, path: Path | None = None, api_prefix: str | None = None
+) -> Contract:
     """Load a profile's committed contract (or the OpenAPI file at ``path``)."""
     if path is None:
         if profile not in PROFILES:

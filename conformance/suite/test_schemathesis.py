@@ -29,7 +29,14 @@ from conformance.checks.model import Expectation
 from conformance.contract import JSON, Contract
 from conformance.exchange import Exchange
 from conformance.ledger import Ledger
-from conformance.oracle import Volumes, expect, expect_auth_refusal, expect_raw, expect_silent
+from conformance.oracle import (
+    FIELD_REQUIREMENTS,
+    Volumes,
+    expect,
+    expect_auth_refusal,
+    expect_raw,
+    expect_silent,
+)
 from conformance.settings import RunSettings
 from conformance.target import CONFIGURED_TOKEN, JSON_MEDIA_TYPE, NO_BODY, Target
 
@@ -242,7 +249,8 @@ class CaseSender:
             return expect(self.contract, parsed, self.volumes)
         if prepared.body is NO_BODY:
             return expect_raw(self.contract, b"")
-        return expect(self.contract, prepared.body, self.volumes)
+        focus = boundary_focus(self.contract, prepared.body)
+        return expect(self.contract, prepared.body, self.volumes, focus=focus)
 
     def _judge_other_method(self, prepared: Prepared, token: Any) -> None:
         """Another method on the collection: any answer but a server error (GET may list snapshots)."""
@@ -302,6 +310,22 @@ def with_available_volume(body: JSON, contract: Contract, available_id: str | No
     if not isinstance(snapshot, Mapping) or not isinstance(snapshot.get("volume_id"), str):
         return body
     return {**body, key: {**snapshot, "volume_id": available_id}}
+
+
+def boundary_focus(contract: Contract, body: JSON) -> str | None:
+    """The requirement of the first field that sits on a documented boundary (exactly the maximum length, or
+    ``null`` where allowed), so a refusal of that valid value is charged to the field's rule."""
+    snapshot = body.get(contract.snapshot_key) if isinstance(body, Mapping) else None
+    if not isinstance(snapshot, Mapping):
+        return None
+    for rule in contract.fields:
+        if rule.name not in snapshot or rule.name not in FIELD_REQUIREMENTS:
+            continue
+        value = snapshot[rule.name]
+        at_limit = isinstance(value, str) and rule.max_length is not None and len(value) == rule.max_length
+        if at_limit or (value is None and rule.nullable):
+            return FIELD_REQUIREMENTS[rule.name]
+    return None
 
 
 def parsed_json(raw: bytes) -> JSON:

@@ -6,7 +6,6 @@ from typing import Any
 
 from conformance.report import markdown
 
-
 TARGET = {"base_url": "http://127.0.0.1:9", "embedded_mock": True, "project_id": "p", "volume_id": "v"}
 
 
