@@ -1,0 +1,246 @@
+"""The pytest plugin: options into settings, fixtures against the embedded mock, ledgers into reports."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+import pytest
+
+from conformance.checks.model import Outcome, Violation
+from conformance.errors import UsageError
+from conformance.exchange import Exchange, Received, SentRequest
+from conformance.plugin import _budget_share, failure_message, run_settings
+from conformance.requirements import load_requirements
+
+pytest_plugins = ("pytester",)
+
+DEFAULTS: dict[str, Any] = {
+    "evs_base_url": None,
+    "evs_profile": "huawei",
+    "evs_api_version": None,
+    "evs_project_id": None,
+    "evs_token": None,
+    "evs_volume_id": None,
+    "evs_in_use_volume_id": None,
+    "evs_reports": "reports",
+    "evs_examples": 10,
+    "evs_seed": None,
+    "evs_no_lifecycle": False,
+    "evs_max_creates": None,
+    "evs_settle_timeout": 5.0,
+    "evs_mock_quirk": [],
+    "evs_embedded_mock": False,
+}
+
+
+def options(**changes: Any) -> argparse.Namespace:
+    return argparse.Namespace(**{**DEFAULTS, **changes})
+
+
+# -- settings from options -----------------------------------------------------------------------------------
+def test_no_base_url_means_the_embedded_mock() -> None:
+    settings = run_settings(options(evs_no_lifecycle=True, evs_seed=3, evs_api_version="v3"))
+    assert settings.target is None
+    assert not settings.lifecycle
+    assert settings.seed == 3
+    assert settings.api_prefix == "/v3"
+
+
+def test_an_external_target_takes_the_token_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVS_TOKEN", "from-env")
+    settings = run_settings(options(evs_base_url="http://127.0.0.1:9", evs_project_id="p", evs_volume_id="v"))
+    assert settings.target is not None
+    assert settings.target.token == "from-env"
+    assert "from-env" not in json.dumps(settings.target.public())
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"evs_base_url": "http://127.0.0.1:9", "evs_token": "t"},
+            "needs --evs-project-id and --evs-volume-id",
+        ),
+        ({"evs_base_url": "http://127.0.0.1:9", "evs_project_id": "p", "evs_volume_id": "v"}, "--evs-token"),
+        (
+            {"evs_base_url": "ftp://x", "evs_project_id": "p", "evs_volume_id": "v", "evs_token": "t"},
+            "http://",
+        ),
+        ({"evs_project_id": "p"}, "--evs-project-id need --evs-base-url"),
+        ({"evs_base_url": "http://h", "evs_mock_quirk": ["q"]}, "only applies to the embedded mock"),
+        ({"evs_examples": 0}, "at least 1"),
+        ({"evs_max_creates": -1}, "zero or more"),
+    ],
+)
+def test_options_that_cannot_work_are_usage_errors(
+    monkeypatch: pytest.MonkeyPatch, changes: dict[str, Any], message: str
+) -> None:
+    monkeypatch.delenv("EVS_TOKEN", raising=False)
+    with pytest.raises(UsageError, match=message):
+        run_settings(options(**changes))
+
+
+@pytest.mark.parametrize(
+    ("total", "workers", "shares"), [(10, 3, [4, 3, 3]), (1, 2, [1, 0]), (None, 2, [None, None])]
+)
+def test_the_create_budget_is_split_between_workers(
+    total: int | None, workers: int, shares: list[int | None]
+) -> None:
+    got = [_budget_share(total, {"workercount": workers, "workerid": f"gw{i}"}) for i in range(workers)]
+    assert got == shares
+
+
+def test_failure_message_lists_violations_and_the_reproduction() -> None:
+    exchange = Exchange(
+        SentRequest("POST", "http://127.0.0.1:9/v2/p/snapshots", {}, b"{}"), Received(500, {}, b"")
+    )
+    outcome = Outcome(
+        frozenset(), (Violation("RSP-NO-5XX", "no_server_error", "Received: 500\nDocumented: 4xx"),)
+    )
+    message = failure_message(outcome, exchange)
+    assert message.startswith("[RSP-NO-5XX] no_server_error\nReceived: 500")
+    assert "Reproduce:\ncurl -i -X POST" in message
+
+
+# -- the plugin in a pytest run against the embedded mock ------------------------------------------------------
+SUITE = """
+import pytest
+from hypothesis import given, settings, strategies as st
+from conformance.oracle import expect
+from conformance.checks.model import Expectation
+
+def body(volumes, **fields):
+    return {"snapshot": {"volume_id": volumes.available_id, **fields}}
+
+@pytest.mark.requirement("OP-ACCEPT")
+def test_accepts(evs_target, evs_volumes, evs_contract, evs_verify):
+    b = body(evs_volumes, name="x")
+    evs_verify(evs_target.create(b), expect(evs_contract, b, evs_volumes, focus="OP-ACCEPT"))
+
+@pytest.mark.requirement("REQ-NAME")
+@settings(max_examples=8)
+@given(name=st.text(max_size=5))
+def test_names(evs_target, evs_volumes, evs_contract, evs_verify, name):
+    b = body(evs_volumes, name=name)
+    evs_verify(evs_target.create(b), expect(evs_contract, b, evs_volumes, focus="REQ-NAME"))
+
+@pytest.mark.requirement("REQ-FORCE-FALSE")
+def test_needs_config(evs_in_use_volume):
+    pytest.skip("no in-use disk for this test")
+
+@pytest.mark.requirement("LIFE-READ")
+def test_lifecycle(evs_target):
+    pass
+"""
+
+BROKEN = """
+import pytest
+from conformance.checks.model import Expectation
+
+@pytest.mark.requirement("REQ-JSON")
+def test_wrongly_expects_a_refusal(evs_target, evs_volumes, evs_verify):
+    exchange = evs_target.create({"snapshot": {"volume_id": evs_volumes.available_id}})
+    evs_verify(exchange, Expectation("refuse", "REQ-JSON", "invalid-body", "a test that expects wrongly"))
+
+@pytest.mark.requirement("REQ-METADATA")
+def test_errors_outside_the_checks(evs_target):
+    assert 1 == 2, "boom"
+"""
+
+
+def run(pytester: pytest.Pytester, source: str, *args: str) -> tuple[pytest.RunResult, dict[str, Any]]:
+    pytester.makepyfile(test_suite=source)
+    reports = pytester.path / "reports"
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--evs-reports={reports}", *args)
+    path = reports / "conformance.json"
+    return result, json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def verdicts(report: dict[str, Any]) -> dict[str, str]:
+    return {row["id"]: row["verdict"] for row in report["requirements"]}
+
+
+def test_a_run_reports_every_requirement(pytester: pytest.Pytester) -> None:
+    result, report = run(pytester, SUITE, "--evs-no-lifecycle", f"--alluredir={pytester.path / 'allure'}")
+    result.assert_outcomes(passed=2, skipped=2)
+    seen = verdicts(report)
+    assert set(seen) == {r.id for r in load_requirements()}
+    assert seen["OP-ACCEPT"] == "pass"
+    assert seen["REQ-NAME"] == "pass"
+    assert seen["LIFE-READ"] == "skip"
+    rows = {row["id"]: row for row in report["requirements"]}
+    assert "--no-lifecycle" in rows["LIFE-READ"]["evidence"]
+    assert "no in-use disk for this test" in rows["REQ-FORCE-FALSE"]["evidence"]
+    assert report["verdict"] == "pass"
+    assert report["target"]["embedded_mock"] is True
+    assert report["stats"]["cases"] == 9
+    assert report["stats"]["creates"] == 9
+    assert "mock-token" not in (pytester.path / "reports" / "conformance.json").read_text(encoding="utf-8")
+    assert (pytester.path / "reports" / "conformance.md").read_text(encoding="utf-8").startswith("# EVS")
+    assert not (pytester.path / "reports" / ".ledger").exists()
+    assert "evs-conformance: PASS" in result.stdout.str()
+
+
+def test_allure_labels_are_set_once_per_test(pytester: pytest.Pytester) -> None:
+    allure_dir = pytester.path / "allure"
+    run(pytester, SUITE, "--evs-no-lifecycle", f"--alluredir={allure_dir}")
+    results = [json.loads(p.read_text(encoding="utf-8")) for p in allure_dir.glob("*-result.json")]
+    (names,) = [r for r in results if r["name"].startswith("test_names")]
+    stories = [label["value"] for label in names["labels"] if label["name"] == "story"]
+    assert stories == ["REQ-NAME"]
+    assert [label["value"] for label in names["labels"] if label["name"] == "as_id"] == ["REQ-NAME"]
+    assert len(names.get("attachments", [])) == 1
+    attachment = (allure_dir / names["attachments"][0]["source"]).read_text(encoding="utf-8")
+    assert "x-auth-token: ***" in attachment.lower()
+    assert "mock-token" not in attachment
+    assert any(link["name"] == "Table 4" for link in names["links"])
+
+
+def test_failures_carry_a_reproduction_and_fail_the_run(pytester: pytest.Pytester) -> None:
+    result, report = run(pytester, BROKEN)
+    result.assert_outcomes(failed=2)
+    rows = {row["id"]: row for row in report["requirements"]}
+    assert report["verdict"] == "fail"
+    assert rows["REQ-JSON"]["verdict"] == "fail"
+    assert rows["REQ-JSON"]["reproduction"].startswith("curl -i -X POST")
+    assert "$EVS_TOKEN" in rows["REQ-JSON"]["reproduction"]
+    assert rows["REQ-METADATA"]["verdict"] == "fail"
+    assert "failed outside the checks" in rows["REQ-METADATA"]["evidence"]
+    assert "Reproduce:" in result.stdout.str()
+
+
+def test_parallel_workers_merge_into_one_report(pytester: pytest.Pytester) -> None:
+    result, report = run(pytester, SUITE, "-n", "2", "--evs-no-lifecycle")
+    result.assert_outcomes(passed=2, skipped=2)
+    assert verdicts(report)["OP-ACCEPT"] == "pass"
+    assert report["stats"]["cases"] == 9
+
+
+def test_a_spent_create_budget_skips_tests(pytester: pytest.Pytester) -> None:
+    result, report = run(pytester, SUITE, "--evs-max-creates=1", "--evs-no-lifecycle")
+    result.assert_outcomes(passed=1, skipped=3)
+    assert report["stats"]["creates"] == 1
+    rows = {row["id"]: row for row in report["requirements"]}
+    assert "create budget" in rows["REQ-NAME"]["evidence"]
+
+
+def test_an_unreachable_target_stops_the_run_with_one_line(pytester: pytest.Pytester) -> None:
+    result, _ = run(
+        pytester,
+        SUITE,
+        "--evs-base-url=http://127.0.0.1:9",
+        "--evs-project-id=p",
+        "--evs-volume-id=v",
+        "--evs-token=t",
+    )
+    assert result.ret == 2
+    result.stdout.fnmatch_lines(["*evs-conformance: error: http://127.0.0.1:9 is not reachable*"])
+
+
+def test_our_own_test_runs_write_no_reports(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_plain="def test_x():\n    assert True\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert not (pytester.path / "reports").exists()
