@@ -1,7 +1,7 @@
 """Print the mock's snapshot-create throughput on loopback, against a trivial GET on the same connection.
 
-Run: ``python benchmarks/mock_throughput.py [--seconds S] [--profile huawei|cinder]``. The mock runs in a child
-process, as a real target would, so the client and the server do not share one interpreter lock.
+Run: ``python benchmarks/mock_throughput.py [--seconds S] [--profile huawei|cinder]``. The mock runs in a
+child process, as a real target would, so the client and the server do not share one interpreter lock.
 """
 
 from __future__ import annotations
@@ -9,10 +9,11 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
+from http import HTTPStatus
 
 import httpx
 
-from conformance.contract import PROFILES
+from conformance.contract import PROFILES, load_contract
 from conformance.mock import MockConfig, serve_in_subprocess
 
 
@@ -33,14 +34,26 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--profile", choices=PROFILES, default="huawei")
     options = parser.parse_args()
-    with serve_in_subprocess(MockConfig(profile=options.profile)) as mock, httpx.Client(
-        base_url=mock.api_url, headers={"X-Auth-Token": mock.token}, timeout=10
-    ) as client:
-        body = {"snapshot": {"volume_id": mock.available_volume_id, "name": "bench", "metadata": {"k": "v"}}}
+    contract = load_contract(options.profile)
+    with (
+        serve_in_subprocess(MockConfig(profile=options.profile)) as mock,
+        httpx.Client(
+            base_url=mock.api_url, headers={contract.token_header: mock.token}, timeout=10
+        ) as client,
+    ):
+        body = {
+            contract.snapshot_key: {
+                "volume_id": mock.available_volume_id,
+                "name": "bench",
+                "metadata": {"k": "v"},
+            }
+        }
         volume = f"/volumes/{mock.available_volume_id}"
         client.get(volume)
-        baseline = rate(lambda: client.get(volume), options.seconds, 200)
-        creates = rate(lambda: client.post("/snapshots", json=body), options.seconds, 202)
+        baseline = rate(lambda: client.get(volume), options.seconds, HTTPStatus.OK)
+        creates = rate(
+            lambda: client.post("/snapshots", json=body), options.seconds, contract.accepted_status
+        )
     print(f"profile:              {options.profile}")
     print(f"GET volume (baseline): {baseline:8.0f} requests/s")
     print(f"POST snapshots:        {creates:8.0f} creates/s")

@@ -200,25 +200,22 @@ def _in_suite(path: Path) -> bool:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Give each requirement test its Allure marks (read once per test) and the run's seed."""
     runtime = config.stash[_RUNTIME]
-    if not runtime.active:
+    marked = [(item, ids) for item in items if (ids := requirement_ids(item))]
+    if not marked:
         return
     from hypothesis import seed
 
     from conformance.report.allure import requirement_marks
 
     catalogue = runtime.catalogue()
-    for item in items:
-        ids = requirement_ids(item)
-        for requirement_id in ids:
-            for mark in requirement_marks(requirement_id, runtime.contract, catalogue.get(requirement_id)):
-                item.add_marker(mark)
-        function = getattr(getattr(item, "obj", None), "__func__", getattr(item, "obj", None))
-        if (
-            function is not None
-            and runtime.settings.seed is not None
-            and getattr(function, "is_hypothesis_test", False)
-        ):
+    for item, ids in marked:
+        for mark in requirement_marks(ids, runtime.contract, catalogue):
+            item.add_marker(mark)
+        obj = getattr(item, "obj", None)
+        function: Any = getattr(obj, "__func__", obj)
+        if runtime.settings.seed is not None and getattr(function, "is_hypothesis_test", False):
             seed(runtime.settings.seed)(function)
 
 

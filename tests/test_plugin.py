@@ -104,7 +104,7 @@ def test_failure_message_lists_violations_and_the_reproduction() -> None:
     assert "Reproduce:\ncurl -i -X POST" in message
 
 
-# -- the plugin in a pytest run against the embedded mock ------------------------------------------------------
+# -- the plugin in a pytest run against the embedded mock ---------------------------------------------------
 SUITE = """
 import pytest
 from hypothesis import given, settings, strategies as st

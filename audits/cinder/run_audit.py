@@ -197,11 +197,27 @@ def run_profile(
     command = suite_command(target, plan.profile, reports, args.examples, args.max_creates, plan.run_options)
     print(f"\n== profile {plan.profile}: {masked(command, target.token)}", flush=True)
     with timings.step(f"suite, profile {plan.profile}"):
-        code = subprocess.run(command, stdin=subprocess.DEVNULL, check=False).returncode
+        code = run_to_completion(command)
     if code not in SUITE_OK_EXITS:
         raise HarnessError(f"evs-conformance run (profile {plan.profile}) exited with {code}")
     reported = expectations.read_report(reports / "conformance.json")
     return expectations.compare(plan, reported), expectations.summary_rows(plan, reported)
+
+
+def run_to_completion(command: Sequence[str], grace_s: float = 10.0) -> int:
+    """Run ``command`` and return its exit code; if we are interrupted first, stop it before unwinding."""
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+    try:
+        return process.wait()
+    finally:
+        # A SIGTERM aimed at the harness alone must not leave the suite probing a Cinder that is gone.
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=grace_s)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def audit(args: argparse.Namespace, timings: Timings) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from conformance.checks.model import AUTH_REFUSAL, Expectation, Violation, shown, violation
+from conformance.checks.model import AUTH_REFUSAL, Expectation, Violation, violation
 from conformance.contract import Contract
 
 
@@ -105,9 +105,3 @@ def status_matches_expectation(contract: Contract, status: int, expectation: Exp
             contract.response_source(refusal.status),
         )
     ]
-
-
-def describe_status(status: int, body: bytes) -> str:
-    """A short rendering of a response for info sentences."""
-    text = body[:120].decode("utf-8", "replace")
-    return f"{_phrase(status)} {shown(text) if text else ''}".strip()

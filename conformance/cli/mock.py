@@ -82,12 +82,20 @@ def _list_quirks() -> str:
 @click.option("--profile", type=click.Choice(PROFILES), default=_DEFAULTS.profile, show_default=True)
 @click.option("--project-id", default=_DEFAULTS.project_id, show_default=True)
 @click.option("--token", default=_DEFAULTS.token, show_default=True, help="A token bound to the project.")
-@click.option("--volume", "volumes", multiple=True, metavar="ID:STATUS:SIZE_GIB", help="Seed a disk (repeatable).")
-@click.option("--user", "users", multiple=True, metavar="NAME:PASSWORD", help="Seed an IAM user (repeatable).")
+@click.option(
+    "--volume", "volumes", multiple=True, metavar="ID:STATUS:SIZE_GIB", help="Seed a disk (repeatable)."
+)
+@click.option(
+    "--user", "users", multiple=True, metavar="NAME:PASSWORD", help="Seed an IAM user (repeatable)."
+)
 @click.option("--quirk", "quirks", multiple=True, metavar="NAME", help="Break a requirement on purpose.")
-@click.option("--settle-seconds", type=click.FloatRange(min=0), default=0.0, help="Time from creating to available.")
+@click.option(
+    "--settle-seconds", type=click.FloatRange(min=0), default=0.0, help="Time from creating to available."
+)
 @click.option("--seed", type=int, default=0, help="Seed of the snapshot ID source.")
-@click.option("--list-quirks", is_flag=True, help="Print each quirk with the requirement it breaks, and exit.")
+@click.option(
+    "--list-quirks", is_flag=True, help="Print each quirk with the requirement it breaks, and exit."
+)
 def mock(
     host: str,
     port: int,
@@ -123,7 +131,7 @@ def mock(
 
 
 def child_main() -> int:
-    """Entry point of ``python -m conformance.mock CONFIG_JSON``: print one JSON ready line, serve until SIGTERM."""
+    """``python -m conformance.mock CONFIG_JSON``: print one JSON ready line, then serve until SIGTERM."""
     try:
         (raw,) = sys.argv[1:]
         config = MockConfig.from_json(json.loads(raw))

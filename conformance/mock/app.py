@@ -1,9 +1,9 @@
-"""The mock's HTTP layer: parses requests, calls the backend, formats answers and the profile's error envelopes.
+"""The mock's HTTP layer: parses requests, calls the backend, formats answers and the error envelopes.
 
 Built on Starlette (ASGI) and served by uvicorn: both are small and well kept, uvicorn speaks real HTTP/1.1
-with keep-alive (so a client's connection pool behaves as against a cloud endpoint), and ASGI hands the request
-body over as a stream, so a body over the limit is refused with 413 after reading at most the limit, never the
-whole of it.
+with keep-alive (so a client's connection pool behaves as against a cloud endpoint), and ASGI hands the
+request body over as a stream, so a body over the limit is refused with 413 after reading at most the limit,
+never the whole of it.
 """
 
 from __future__ import annotations
@@ -101,7 +101,9 @@ class MockApp:
             return await self.list_snapshots(request)
         project_id = self._authenticated(request)
         if self.backend.create_attempt_fails():
-            raise ServiceError("unavailable", HTTPStatus.SERVICE_UNAVAILABLE, "the service is busy; try again")
+            raise ServiceError(
+                "unavailable", HTTPStatus.SERVICE_UNAVAILABLE, "the service is busy; try again"
+            )
         body = self._parsed(await self._body(request), self.backend.quirks)
         summary = self.backend.create_snapshot(project_id, body)
         return self._accepted(summary)
@@ -156,7 +158,9 @@ class MockApp:
     async def _body(self, request: Request) -> bytes:
         """The request body, refused with 413 as soon as it is known to exceed the limit."""
         limit = self.max_body_bytes
-        too_large = ServiceError("too-large", HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"the body is over {limit} bytes")
+        too_large = ServiceError(
+            "too-large", HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"the body is over {limit} bytes"
+        )
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise too_large
@@ -185,7 +189,7 @@ class MockApp:
             else:
                 value = json.loads(text, parse_constant=_reject_constant)
         except (ValueError, RecursionError) as exc:
-            # UnicodeDecodeError and JSONDecodeError are ValueErrors; deep nesting exhausts the parser's stack.
+            # Undecodable bytes and bad JSON raise ValueErrors; deep nesting exhausts the parser's stack.
             if "500-on-malformed-json" in quirks:
                 raise ServiceError("internal", HTTPStatus.INTERNAL_SERVER_ERROR, "internal error") from exc
             self._refuse_malformed(f"the body is not JSON: {str(exc)[:120]}", quirks)
@@ -255,7 +259,7 @@ class MockApp:
             except ServiceError as error:
                 response = self._error(error)
                 if error.status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE:
-                    # Closing is what stops the rest of the body: kept alive, the server would have to drain it.
+                    # Closing is what stops the rest of the body: kept alive, the server would drain it.
                     response.headers["Connection"] = "close"
                 return response
 

@@ -224,7 +224,7 @@ class SnapshotBackend:
 
     # -- identity ---------------------------------------------------------------------------------------
     def authenticate(self, project_id: str, token: str | None) -> None:
-        """Check that ``token`` may act on ``project_id``: 401 without a valid token, 403 for another project."""
+        """Check that ``token`` may act on ``project_id``: 401 without a valid token, 403 for another."""
         with self._lock:
             if not token:
                 if "accepts-missing-token" in self._quirks:
@@ -271,7 +271,7 @@ class SnapshotBackend:
             return "intermittent-503" in self._quirks and self._create_attempts % INTERMITTENT_EVERY == 0
 
     def create_snapshot(self, project_id: str, body: JSON) -> dict[str, JSON]:
-        """Validate a parsed create body and store a new snapshot; returns the snapshot as the 202 shows it."""
+        """Validate a parsed create body and store a new snapshot; returns it as the 202 shows it."""
         with self._lock:
             project = self._project(project_id)
             fields = self._validated(body)
@@ -339,7 +339,7 @@ class SnapshotBackend:
         return jsonschema.Draft202012Validator(schema)
 
     def _validated(self, body: JSON) -> dict[str, JSON]:
-        """The snapshot object of a body that passes the request schema (empty if a quirk let a non-object in)."""
+        """The snapshot object of a body that passes the request schema (empty where a quirk let one in)."""
         key = self.contract.snapshot_key
         snapshot = body.get(key) if isinstance(body, dict) else None
         if isinstance(snapshot, dict) and "volume_id" in snapshot and snapshot["volume_id"] is None:
@@ -361,7 +361,9 @@ class SnapshotBackend:
         where = ".".join(path) or "the body"
         if error.validator in ("maxLength", "minLength"):
             bound = "at most" if error.validator == "maxLength" else "at least"
-            message = f"{where} is {len(error.instance)} characters long; {bound} {error.validator_value} allowed"
+            message = (
+                f"{where} is {len(error.instance)} characters long; {bound} {error.validator_value} allowed"
+            )
         else:
             message = f"{where}: {error.message}"
         field_name = path[1] if len(path) > 1 and path[0] == self.contract.snapshot_key else None
@@ -376,7 +378,9 @@ class SnapshotBackend:
             size = len(value.encode("utf-8", "surrogatepass"))
             if size > limit:
                 raise self._refusal(
-                    "invalid-body", f"{self.contract.snapshot_key}.{name} is {size} bytes long; at most {limit}", name
+                    "invalid-body",
+                    f"{self.contract.snapshot_key}.{name} is {size} bytes long; at most {limit}",
+                    name,
                 )
 
     def _refusal(self, kind: str, message: str, field_name: str | None = None) -> ServiceError:
@@ -451,10 +455,13 @@ class SnapshotBackend:
                 assert snapshot.updated_at is not None
                 if now >= snapshot.updated_at + settle:
                     del project.snapshots[snapshot.id]
-            elif snapshot.status in SETTLES_TO and "never-settles" not in self._quirks:
-                if now >= snapshot.created_at + settle:
-                    snapshot.status = SETTLES_TO[snapshot.status]
-                    snapshot.updated_at = snapshot.created_at + settle
+            elif (
+                snapshot.status in SETTLES_TO
+                and "never-settles" not in self._quirks
+                and now >= snapshot.created_at + settle
+            ):
+                snapshot.status = SETTLES_TO[snapshot.status]
+                snapshot.updated_at = snapshot.created_at + settle
         return project
 
     def _view(self, snapshot: Snapshot, extra: Mapping[str, ViewPatch]) -> dict[str, JSON]:

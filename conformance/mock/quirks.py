@@ -26,7 +26,7 @@ from conformance.errors import UsageError
 JSON = Any
 #: ``intermittent-503`` fails every Nth create request (counting every POST that passes authentication).
 INTERMITTENT_EVERY = 7
-#: ``undocumented-status-code`` and ``malformed-json-422`` answer with this status, which no profile documents.
+#: ``undocumented-status-code`` and ``malformed-json-422`` answer this status, which no profile documents.
 UNDOCUMENTED_STATUS = 422
 #: The status ``status-unknown-value`` reports; checked against the contract's enum when the quirk is enabled.
 UNKNOWN_SNAPSHOT_STATUS = "pending"
@@ -53,12 +53,16 @@ class Quirk:
     applies: Callable[[Contract], bool] = _always
 
     def applies_to(self, contract: Contract) -> bool:
-        """Whether the deviation is one for this profile (e.g. a 404 for an unknown disk is right for cinder)."""
+        """Whether this is a deviation in the profile (a 404 for an unknown disk is right for cinder)."""
         return self.applies(contract)
 
 
 _CATALOGUE = (
-    Quirk("wrong-accepted-status", "OP-ACCEPT", "a valid create is answered 200 instead of the documented status"),
+    Quirk(
+        "wrong-accepted-status",
+        "OP-ACCEPT",
+        "a valid create is answered 200 instead of the documented status",
+    ),
     Quirk("accepted-empty-body", "OP-ACCEPT", "a valid create gets the documented status with an empty body"),
     Quirk("accepts-missing-token", "AUTH-MISSING", "requests without a token are served as the project's"),
     Quirk("accepts-invalid-token", "AUTH-INVALID", "any unknown token is served as the project's"),
@@ -99,12 +103,14 @@ _CATALOGUE = (
     Quirk(
         "unknown-volume-400",
         "REQ-VOLUME-EXISTS",
-        "a volume_id naming no disk is refused like an invalid body (400) instead of with the profile's status",
+        "a volume_id naming no disk is refused like an invalid body (400), not with the profile's status",
         lambda c: c.refusal("unknown-volume").status != c.refusal("invalid-body").status,
     ),
     Quirk("name-limit-off-by-one-lenient", "REQ-NAME", "a name one character over the limit is accepted"),
     Quirk("name-limit-off-by-one-strict", "REQ-NAME", "a name of exactly the limit is refused"),
-    Quirk("name-counts-bytes", "REQ-NAME", "the name limit counts UTF-8 bytes, refusing long non-ASCII names"),
+    Quirk(
+        "name-counts-bytes", "REQ-NAME", "the name limit counts UTF-8 bytes, refusing long non-ASCII names"
+    ),
     Quirk("name-empty-refused", "REQ-NAME", "an empty name is refused"),
     Quirk(
         "description-limit-off-by-one-lenient",
@@ -112,7 +118,9 @@ _CATALOGUE = (
         "a description one character over the limit is accepted",
     ),
     Quirk(
-        "description-limit-off-by-one-strict", "REQ-DESCRIPTION", "a description of exactly the limit is refused"
+        "description-limit-off-by-one-strict",
+        "REQ-DESCRIPTION",
+        "a description of exactly the limit is refused",
     ),
     Quirk(
         "description-counts-bytes",
@@ -140,7 +148,9 @@ _CATALOGUE = (
         "a JSON value followed by other text is accepted (the text is ignored)",
     ),
     Quirk("missing-updated-at", "RSP-202-SCHEMA", "snapshots are shown without updated_at"),
-    Quirk("summary-not-wrapped", "RSP-202-SCHEMA", "the 202 body is the snapshot itself, not wrapped in its key"),
+    Quirk(
+        "summary-not-wrapped", "RSP-202-SCHEMA", "the 202 body is the snapshot itself, not wrapped in its key"
+    ),
     Quirk("created-at-with-zone", "RSP-TIME-FORMAT", "created_at carries a zone suffix (Z)"),
     Quirk("created-at-without-microseconds", "RSP-TIME-FORMAT", "created_at has no fraction of a second"),
     Quirk("size-zero", "RSP-SIZE", "size is 0"),
@@ -245,7 +255,9 @@ def _min_length(field: str) -> SchemaPatch:
 def _no_null(field: str) -> SchemaPatch:
     def patch(_: dict[str, JSON], fields: dict[str, JSON]) -> None:
         declared = fields[field]["type"]
-        fields[field]["type"] = [t for t in declared if t != "null"] if isinstance(declared, list) else declared
+        fields[field]["type"] = (
+            [t for t in declared if t != "null"] if isinstance(declared, list) else declared
+        )
 
     return patch
 

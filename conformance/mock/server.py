@@ -1,4 +1,4 @@
-"""Running the mock on loopback: frozen settings, a seeded backend, and uvicorn in a thread or a child process.
+"""Running the mock on loopback: frozen settings, a seeded backend, uvicorn in a thread or a child process.
 
 Example::
 
@@ -166,7 +166,9 @@ def serve_in_thread(config: MockConfig) -> Iterator[RunningMock]:
     app = MockApp(backend, max_body_bytes=config.max_body_bytes)
     sock = _listen(config.host, config.port)
     server = uvicorn.Server(
-        uvicorn.Config(app.asgi, lifespan="off", log_config=None, access_log=False, timeout_graceful_shutdown=2)
+        uvicorn.Config(
+            app.asgi, lifespan="off", log_config=None, access_log=False, timeout_graceful_shutdown=2
+        )
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="evs-mock", daemon=True)
     thread.start()
@@ -199,7 +201,9 @@ def serve_in_subprocess(config: MockConfig) -> Iterator[RunningMock]:
             if ready is None:
                 errors.seek(0)
                 lines = errors.read().decode("utf-8", "replace").strip().splitlines()
-                raise TargetError(f"the mock child process did not start: {lines[-1] if lines else 'no output'}")
+                raise TargetError(
+                    f"the mock child process did not start: {lines[-1] if lines else 'no output'}"
+                )
             yield RunningMock(ready["base_url"], config, ready["api_prefix"])
         finally:
             _stop(child)

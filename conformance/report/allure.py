@@ -6,6 +6,7 @@ still carries one epic, one feature, one story and one id.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -28,6 +29,7 @@ _SEVERITY_BY_PREFIX = {
     "RSP-NO-5XX": Severity.CRITICAL,
     "ADV-": Severity.MINOR,
 }
+_SEVERITY_ORDER = list(Severity)
 _BODY_SHOWN = 16_384
 
 
@@ -53,22 +55,24 @@ def document_link(contract: Contract, source: str) -> str:
 
 
 def requirement_marks(
-    requirement_id: str, contract: Contract, requirement: Requirement | None
+    ids: Sequence[str], contract: Contract, catalogue: Mapping[str, Requirement]
 ) -> list[pytest.MarkDecorator]:
-    """The Allure marks of a test: epic, feature, story, id, severity and the source link."""
+    """A test's Allure marks: epic, feature, a story per requirement, the first as id, severity, sources."""
     # These are the marks allure-pytest's own decorators produce; it reads them once per test.
     label = getattr(pytest.mark, ALLURE_LABEL_MARK)
+    link = getattr(pytest.mark, ALLURE_LINK_MARK)
+    gravest = min((severity(i) for i in ids), key=_SEVERITY_ORDER.index)
     marks = [
         label(EPIC, label_type=LabelType.EPIC),
         label(feature(contract), label_type=LabelType.FEATURE),
-        label(requirement_id, label_type=LabelType.STORY),
-        label(requirement_id, label_type=LabelType.ID),
-        label(severity(requirement_id).value, label_type=LabelType.SEVERITY),
+        *(label(requirement_id, label_type=LabelType.STORY) for requirement_id in ids),
+        label(ids[0], label_type=LabelType.ID),
+        label(gravest.value, label_type=LabelType.SEVERITY),
     ]
-    if requirement is not None:
-        link = getattr(pytest.mark, ALLURE_LINK_MARK)
-        url = document_link(contract, requirement.source)
-        marks.append(link(url, name=requirement.source, link_type=LinkType.LINK))
+    sources = dict.fromkeys(catalogue[i].source for i in ids if i in catalogue)
+    marks += [
+        link(document_link(contract, source), name=source, link_type=LinkType.LINK) for source in sources
+    ]
     return marks
 
 

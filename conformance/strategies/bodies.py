@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 
 from conformance.contract import JSON, Contract
 from conformance.strategies.fields import (
@@ -56,11 +58,12 @@ def create_bodies(
     description: st.SearchStrategy[JSON] | None = None,
     force: st.SearchStrategy[JSON] | None = None,
     metadata: st.SearchStrategy[JSON] | None = None,
+    always: Collection[str] = (),
 ) -> st.SearchStrategy[dict[str, JSON]]:
     """Create bodies for ``volume_id`` with any subset of the optional fields; shrinks to the bare minimum.
 
     Each optional field (``name``, ``description``, ``force``, ``metadata``) defaults to the contract's valid
-    values; pass a strategy to fuzz it otherwise.
+    values; pass a strategy to fuzz it otherwise. Fields named in ``always`` are in every body.
     """
     optional = {
         "name": name if name is not None else snapshot_names(contract),
@@ -68,7 +71,11 @@ def create_bodies(
         "force": force if force is not None else forces(contract),
         "metadata": metadata if metadata is not None else metadata_maps(contract),
     }
-    snapshot = st.fixed_dictionaries({"volume_id": _strategy(volume_id)}, optional=optional)
+    unknown = set(always) - set(optional)
+    if unknown:
+        raise InvalidArgument(f"always names fields that are not optional fields: {sorted(unknown)}")
+    required = {"volume_id": _strategy(volume_id)} | {f: optional.pop(f) for f in always}
+    snapshot = st.fixed_dictionaries(required, optional=optional)
     return st.builds(lambda s: {contract.snapshot_key: s}, snapshot)
 
 

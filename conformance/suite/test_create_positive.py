@@ -49,7 +49,7 @@ def test_documented_example_is_accepted(
 ) -> None:
     volume_id = _available(evs_volumes)
     example = evs_contract.request_examples[0]
-    body = _body(evs_contract, volume_id, **{**example[evs_contract.snapshot_key], "volume_id": volume_id})
+    body = {evs_contract.snapshot_key: {**example[evs_contract.snapshot_key], "volume_id": volume_id}}
     _create(evs_contract, evs_target, evs_volumes, evs_verify, body, "OP-ACCEPT")
 
 
@@ -79,7 +79,9 @@ def test_descriptions_up_to_the_limit_are_accepted(
     evs_contract: Contract, evs_target: Target, evs_volumes: Volumes, evs_verify: Verify, kind: str
 ) -> None:
     limit = evs_contract.field("description").max_length or 0
-    description = {"empty": "", "null": None, "at-limit": "d" * limit, "at-limit-non-ascii": _wide(limit)}[kind]
+    description = {"empty": "", "null": None, "at-limit": "d" * limit, "at-limit-non-ascii": _wide(limit)}[
+        kind
+    ]
     body = _body(evs_contract, _available(evs_volumes), description=description)
     _create(evs_contract, evs_target, evs_volumes, evs_verify, body, "REQ-DESCRIPTION")
 
@@ -94,9 +96,7 @@ def test_boolean_force_is_accepted_for_an_available_disk(
 
 
 @pytest.mark.requirement("REQ-METADATA")
-@pytest.mark.parametrize(
-    "metadata", [{}, {"purpose": "conformance", "owner": "qa"}], ids=["empty", "pairs"]
-)
+@pytest.mark.parametrize("metadata", [{}, {"purpose": "conformance", "owner": "qa"}], ids=["empty", "pairs"])
 def test_string_metadata_is_accepted(
     evs_contract: Contract,
     evs_target: Target,
@@ -155,27 +155,3 @@ def test_each_create_returns_a_new_id(
     for _ in range(2):
         outcome, _ = _create(evs_contract, evs_target, evs_volumes, evs_verify, body, "OP-ACCEPT")
         assert "RSP-ID-UNIQUE" in outcome.checked
-
-
-@pytest.mark.requirement("REQ-FORCE-DEFAULT")
-def test_omitted_force_is_refused_for_a_busy_disk(
-    evs_contract: Contract, evs_target: Target, evs_volumes: Volumes, evs_verify: Verify, evs_in_use_volume: str
-) -> None:
-    body = _body(evs_contract, evs_in_use_volume)
-    _create(evs_contract, evs_target, evs_volumes, evs_verify, body, "REQ-FORCE-DEFAULT")
-
-
-@pytest.mark.requirement("REQ-FORCE-FALSE")
-def test_force_false_is_refused_for_a_busy_disk(
-    evs_contract: Contract, evs_target: Target, evs_volumes: Volumes, evs_verify: Verify, evs_in_use_volume: str
-) -> None:
-    body = _body(evs_contract, evs_in_use_volume, force=False)
-    _create(evs_contract, evs_target, evs_volumes, evs_verify, body, "REQ-FORCE-FALSE")
-
-
-@pytest.mark.requirement("REQ-FORCE-TRUE")
-def test_force_true_is_accepted_for_a_busy_disk(
-    evs_contract: Contract, evs_target: Target, evs_volumes: Volumes, evs_verify: Verify, evs_in_use_volume: str
-) -> None:
-    body = _body(evs_contract, evs_in_use_volume, force=True)
-    _create(evs_contract, evs_target, evs_volumes, evs_verify, body, "REQ-FORCE-TRUE")

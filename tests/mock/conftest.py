@@ -54,7 +54,9 @@ class Api:
         """POST a create body for the available disk (fields override and extend it)."""
         return self.client.post("/snapshots", json=self.body(**fields), headers=self.headers(token))
 
-    def post(self, content: bytes | None = None, *, json: Any = _UNSET, token: str | None = _UNSET) -> httpx.Response:
+    def post(
+        self, content: bytes | None = None, *, json: Any = _UNSET, token: str | None = _UNSET
+    ) -> httpx.Response:
         if json is not _UNSET:
             return self.client.post("/snapshots", json=json, headers=self.headers(token))
         return self.client.post("/snapshots", content=content, headers=self.headers(token))

@@ -1,4 +1,4 @@
-"""The clean mock over real HTTP, one test per requirement, in both profiles (the ``mock`` fixture's params)."""
+"""The clean mock over real HTTP, one test per requirement, in both profiles (the ``mock`` params)."""
 
 from __future__ import annotations
 
@@ -52,7 +52,9 @@ def test_auth_token_of_another_project_is_refused_with_403(api: Api) -> None:
     assert api.contract.auth_statuses >= {HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN}
 
 
-@pytest.mark.parametrize("body", [{}, {"snapshot": "x"}, {"snapshot": []}, {"snapshot": None}, [], "snapshot", 1])
+@pytest.mark.parametrize(
+    "body", [{}, {"snapshot": "x"}, {"snapshot": []}, {"snapshot": None}, [], "snapshot", 1]
+)
 def test_req_snapshot_missing_or_not_an_object_is_refused(api: Api, body: Any) -> None:
     if isinstance(body, dict) and body:
         body = {api.key: body["snapshot"]}
@@ -267,7 +269,9 @@ def _password_auth(api: Api, password: str, project_id: str) -> dict[str, Any]:
 
 def test_keystone_password_auth_gives_a_working_token(api: Api) -> None:
     password = api.mock.config.users[0][1]
-    response = api.client.post(f"{api.mock.base_url}/v3/auth/tokens", json=_password_auth(api, password, api.mock.project_id))
+    response = api.client.post(
+        f"{api.mock.base_url}/v3/auth/tokens", json=_password_auth(api, password, api.mock.project_id)
+    )
     assert response.status_code == HTTPStatus.CREATED
     assert response.json()["token"]["project"]["id"] == api.mock.project_id
     token = response.headers["X-Subject-Token"]
@@ -277,7 +281,8 @@ def test_keystone_password_auth_gives_a_working_token(api: Api) -> None:
 
 
 @pytest.mark.parametrize(
-    "body", [{"auth": {}}, [], "x", {"auth": {"identity": {"methods": "token"}}}, {"auth": {"identity": None}}]
+    "body",
+    [{"auth": {}}, [], "x", {"auth": {"identity": {"methods": "token"}}}, {"auth": {"identity": None}}],
 )
 def test_keystone_malformed_auth_is_refused_with_400(api: Api, body: Any) -> None:
     response = api.client.post(f"{api.mock.base_url}/v3/auth/tokens", json=body)
@@ -290,3 +295,23 @@ def test_keystone_wrong_password_or_project_is_refused_with_401(api: Api) -> Non
     password = api.mock.config.users[0][1]
     for body in (_password_auth(api, "wrong", api.mock.project_id), _password_auth(api, password, "other")):
         assert api.client.post(url, json=body).status_code == HTTPStatus.UNAUTHORIZED
+
+
+def test_rsp_status_codes_the_create_answers_only_documented_statuses(api: Api) -> None:
+    in_use = api.mock.in_use_volume_id
+    responses = [
+        api.create(),
+        api.create(volume_id=in_use),
+        api.create(volume_id=in_use, force=True),
+        api.create(volume_id="unknown"),
+        api.create(volume_id=None),
+        api.create(name=None, description=None, metadata=None, force=None),
+        api.post(b"{"),
+        api.post(b""),
+        api.create(token=None),
+        api.create(token="bogus"),
+    ]
+    seen = {r.status_code for r in responses}
+    assert seen <= api.contract.documented_statuses
+    assert {api.contract.accepted_status, HTTPStatus.UNAUTHORIZED} <= seen
+    assert all(r.headers["content-type"] == JSON_TYPE for r in responses)

@@ -1,4 +1,4 @@
-"""The clean mock is a good citizen: no 5xx for any input, 413 without reading a huge body, no lost creates."""
+"""The clean mock is a good citizen: no 5xx for any input, 413 without reading a huge body, no lost work."""
 
 from __future__ import annotations
 
@@ -54,7 +54,11 @@ def test_arbitrary_json_bodies_never_get_a_5xx(mock: RunningMock, client: httpx.
 
 
 @ROBUST
-@given(fields=st.dictionaries(st.sampled_from(["volume_id", "name", "description", "force", "metadata"]), json_values))
+@given(
+    fields=st.dictionaries(
+        st.sampled_from(["volume_id", "name", "description", "force", "metadata"]), json_values
+    )
+)
 def test_arbitrary_field_values_never_get_a_5xx(
     mock: RunningMock, client: httpx.Client, fields: dict[str, Any]
 ) -> None:
@@ -67,7 +71,9 @@ def test_arbitrary_field_values_never_get_a_5xx(
 @given(
     headers=st.lists(st.tuples(header_names, header_values), max_size=5),
     method=st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]),
-    path=st.text(st.characters(codec="utf-8", exclude_categories=("Cc",), exclude_characters="?#"), max_size=30),
+    path=st.text(
+        st.characters(codec="utf-8", exclude_categories=("Cc",), exclude_characters="?#"), max_size=30
+    ),
     token=st.none() | header_values,
 )
 def test_odd_headers_methods_and_paths_never_get_a_5xx(
@@ -87,7 +93,9 @@ def test_odd_headers_methods_and_paths_never_get_a_5xx(
         assert_good_citizen(client.request(method, url, headers=sent, content=body))
 
 
-def test_oversize_streamed_body_is_refused_without_being_read(mock: RunningMock, client: httpx.Client) -> None:
+def test_oversize_streamed_body_is_refused_without_being_read(
+    mock: RunningMock, client: httpx.Client
+) -> None:
     api = _api(mock, client)
     sent = 0
     huge = 1 << 30
@@ -118,7 +126,9 @@ def test_hundreds_of_concurrent_creates_give_exactly_that_many_snapshots(mock: R
     limits = httpx.Limits(max_connections=connections)
     with httpx.Client(base_url=mock.api_url, timeout=30, limits=limits) as client:
         with ThreadPoolExecutor(max_workers=connections) as pool:
-            responses = list(pool.map(lambda _: client.post("/snapshots", json=body, headers=headers), range(count)))
+            responses = list(
+                pool.map(lambda _: client.post("/snapshots", json=body, headers=headers), range(count))
+            )
         listed = client.get("/snapshots", headers=headers).json()
     assert {r.status_code for r in responses} == {contract.accepted_status}
     ids = {r.json()[contract.summary_key]["id"] for r in responses}

@@ -1,4 +1,4 @@
-"""The backend's state and rules without HTTP: lifecycle on an injected clock, IDs, refusals, thread safety."""
+"""The backend's state and rules without HTTP: lifecycle on a fake clock, IDs, refusals, thread safety."""
 
 from __future__ import annotations
 

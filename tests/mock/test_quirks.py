@@ -401,7 +401,7 @@ def test_names_are_unique_and_say_what_is_wrong() -> None:
 
 def test_check_quirks_refuses_unknown_and_inapplicable_names() -> None:
     huawei = load_contract("huawei")
-    with pytest.raises(UsageError, match="unknown quirk no-such-quirk .*valid: .*reused-ids"):
+    with pytest.raises(UsageError, match=r"unknown quirk no-such-quirk .*valid: .*reused-ids"):
         check_quirks(["no-such-quirk"], huawei)
     with pytest.raises(UsageError, match="not a deviation for the huawei profile"):
         check_quirks(["error-code-string"], huawei)

@@ -23,9 +23,11 @@ def labels(marks: list[pytest.MarkDecorator]) -> dict[str, list[str]]:
     return found
 
 
+CATALOGUE = {r.id: r for r in load_requirements()}
+
+
 def test_marks_carry_epic_feature_story_id_and_severity(contract: Contract) -> None:
-    requirement = {r.id: r for r in load_requirements()}["REQ-NAME"]
-    marks = allure.requirement_marks("REQ-NAME", contract, requirement)
+    marks = allure.requirement_marks(["REQ-NAME"], contract, CATALOGUE)
     found = labels(marks)
     assert found["epic"] == [allure.EPIC]
     assert found["feature"] == [f"Creating an EVS Snapshot (POST {contract.path_template})"]
@@ -35,6 +37,18 @@ def test_marks_carry_epic_feature_story_id_and_severity(contract: Contract) -> N
     (link,) = [m for m in marks if m.name == "allure_link"]
     assert link.kwargs["name"] == "Table 4"
     assert link.args[0].endswith("#Table%204")
+
+
+def test_a_test_of_several_requirements_gets_one_id_and_the_gravest_severity(contract: Contract) -> None:
+    marks = allure.requirement_marks(["REQ-NAME", "REQ-DESCRIPTION", "OP-ACCEPT"], contract, CATALOGUE)
+    found = labels(marks)
+    assert found["story"] == ["REQ-NAME", "REQ-DESCRIPTION", "OP-ACCEPT"]
+    assert found["as_id"] == ["REQ-NAME"]
+    assert found["severity"] == ["critical"]
+    assert [m.kwargs["name"] for m in marks if m.name == "allure_link"] == [
+        "Table 4",
+        "URI; Status Codes; Example",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 
 from conformance import strategies
 from conformance.contract import Contract
@@ -67,3 +69,10 @@ def test_malformed_volume_ids_never_parse_as_uuids(value: str) -> None:
     except ValueError:
         return
     raise AssertionError(f"{value!r} is a UUID")
+
+
+def test_always_puts_a_field_in_every_body(contract: Contract) -> None:
+    bodies = strategies.create_bodies(contract, volume_id="v", always=("name",))
+    assert set(find(bodies, lambda b: True)[contract.snapshot_key]) == {"volume_id", "name"}
+    with pytest.raises(InvalidArgument):
+        strategies.create_bodies(contract, volume_id="v", always=("volume_id",))

@@ -1,0 +1,141 @@
+"""What follows a create: the snapshot reads back as created, settles, and can be deleted until it is gone.
+
+Skipped as a whole for targets that only expose create (``--no-lifecycle``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pytest
+
+from conformance.checks import (
+    CheckContext,
+    Outcome,
+    check_deleted,
+    check_read_back,
+    check_settled,
+    initial_status,
+)
+from conformance.contract import JSON, Contract
+from conformance.exchange import Exchange
+from conformance.oracle import Volumes, expect
+from conformance.settings import RunSettings
+from conformance.target import Target
+
+Verify = Callable[..., Outcome]
+Conclude = Callable[[Outcome, Exchange], Outcome]
+#: Polling starts fast (the mock settles at once) and backs off towards a gentle pace for real clouds.
+FIRST_POLL_S, LAST_POLL_S = 0.05, 2.0
+
+
+@pytest.fixture
+def lifecycle(evs_settings: RunSettings) -> RunSettings:
+    if not evs_settings.lifecycle:
+        pytest.skip("lifecycle checks are off (--no-lifecycle)")
+    return evs_settings
+
+
+def _created(
+    contract: Contract, target: Target, volumes: Volumes, verify: Verify, name: str
+) -> Mapping[str, JSON]:
+    """Create a snapshot of the available disk and return its 202 summary (the test fails otherwise)."""
+    if volumes.available_id is None:
+        pytest.skip("no available disk configured (--volume-id)")
+    body = {contract.snapshot_key: {"volume_id": volumes.available_id, "name": name}}
+    exchange = target.create(body)
+    verify(exchange, expect(contract, body, volumes, focus="OP-ACCEPT"))
+    assert exchange.response is not None
+    summary: Mapping[str, JSON] = exchange.response.json()[contract.summary_key]
+    return summary
+
+
+def _status(exchange: Exchange, contract: Contract) -> Any:
+    try:
+        return exchange.response.json()[contract.summary_key]["status"] if exchange.response else None
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _poll(
+    until: Callable[[Exchange], bool], read: Callable[[], Exchange], timeout_s: float
+) -> tuple[Exchange, float]:
+    """Read until ``until`` holds or ``timeout_s`` passes; the last read and the time waited."""
+    started = time.monotonic()
+    pause = FIRST_POLL_S
+    while True:
+        exchange = read()
+        waited = time.monotonic() - started
+        if until(exchange) or waited >= timeout_s:
+            return exchange, waited
+        time.sleep(min(pause, max(0.0, timeout_s - waited)))
+        pause = min(pause * 2, LAST_POLL_S)
+
+
+def _context(contract: Contract) -> CheckContext:
+    return CheckContext(contract, None, None, set())
+
+
+@pytest.mark.requirement("LIFE-READ")
+def test_created_snapshot_reads_back_as_created(
+    lifecycle: RunSettings,
+    evs_contract: Contract,
+    evs_target: Target,
+    evs_volumes: Volumes,
+    evs_verify: Verify,
+    evs_conclude: Conclude,
+) -> None:
+    summary = _created(evs_contract, evs_target, evs_volumes, evs_verify, "read-back")
+    read = evs_target.get_snapshot(str(summary["id"]))
+    evs_conclude(check_read_back(read, summary, _context(evs_contract)), read)
+
+
+@pytest.mark.requirement("LIFE-SETTLE")
+def test_created_snapshot_settles(
+    lifecycle: RunSettings,
+    evs_contract: Contract,
+    evs_target: Target,
+    evs_volumes: Volumes,
+    evs_verify: Verify,
+    evs_conclude: Conclude,
+) -> None:
+    summary = _created(evs_contract, evs_target, evs_volumes, evs_verify, "settle")
+    start = initial_status(evs_contract)
+    last, waited = _poll(
+        lambda e: _status(e, evs_contract) != start,
+        lambda: evs_target.get_snapshot(str(summary["id"])),
+        lifecycle.settle_timeout_s,
+    )
+    outcome = check_settled(
+        last, _context(evs_contract), waited_s=waited, timeout_s=lifecycle.settle_timeout_s
+    )
+    evs_conclude(outcome, last)
+
+
+@pytest.mark.requirement("LIFE-DELETE")
+def test_deleted_snapshot_is_gone(
+    lifecycle: RunSettings,
+    evs_contract: Contract,
+    evs_target: Target,
+    evs_volumes: Volumes,
+    evs_verify: Verify,
+    evs_conclude: Conclude,
+) -> None:
+    summary = _created(evs_contract, evs_target, evs_volumes, evs_verify, "delete")
+    snapshot_id = str(summary["id"])
+    start = initial_status(evs_contract)
+    # Clouds refuse to delete a snapshot still being created, so let it settle first (judged elsewhere).
+    _poll(
+        lambda e: _status(e, evs_contract) != start,
+        lambda: evs_target.get_snapshot(snapshot_id),
+        lifecycle.settle_timeout_s,
+    )
+    delete = evs_target.delete_snapshot(snapshot_id)
+    gone, _ = _poll(
+        lambda e: e.response is not None and e.response.status != 200,
+        lambda: evs_target.get_snapshot(snapshot_id),
+        lifecycle.settle_timeout_s,
+    )
+    evs_conclude(check_deleted(delete, gone, _context(evs_contract)), gone if delete.response else delete)

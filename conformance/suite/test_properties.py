@@ -1,0 +1,126 @@
+"""Property tests: Hypothesis fuzzes each field with valid and invalid values; the oracle says what each body
+must get and the checks judge every answer. Failures shrink to a minimal body with a cURL reproduction.
+
+Example counts and the seed come from the run's Hypothesis profile.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conformance import strategies
+from conformance.checks import Outcome
+from conformance.contract import JSON, Contract
+from conformance.oracle import Volumes, expect
+from conformance.target import Target
+
+Verify = Callable[..., Outcome]
+
+
+def _available(volumes: Volumes) -> str:
+    if volumes.available_id is None:
+        pytest.skip("no available disk configured (--volume-id)")
+    return volumes.available_id
+
+
+@functools.cache
+def _bodies(contract: Contract, volume_id: str, field: str) -> st.SearchStrategy[JSON]:
+    """Bodies for ``volume_id`` whose ``field`` is fuzzed with valid and invalid values (built once)."""
+    others = strategies.json_values()
+    fuzz: dict[str, st.SearchStrategy[JSON]] = {
+        "name": strategies.snapshot_names(contract, include_null=True)
+        | strategies.overlong_names(contract)
+        | others,
+        "description": strategies.descriptions(contract, include_null=True)
+        | strategies.overlong_descriptions(contract)
+        | others,
+        "force": strategies.forces(contract) | strategies.non_boolean_forces(contract) | st.none(),
+        "metadata": strategies.metadata_maps(contract) | strategies.invalid_metadata(contract) | st.none(),
+    }
+    return strategies.create_bodies(contract, volume_id=volume_id, always=(field,), **{field: fuzz[field]})
+
+
+def _check(
+    contract: Contract, target: Target, volumes: Volumes, verify: Verify, body: JSON, focus: str
+) -> None:
+    verify(target.create(body), expect(contract, body, volumes, focus=focus))
+
+
+@pytest.mark.parametrize(
+    ("field", "requirement"),
+    [
+        pytest.param("name", "REQ-NAME", marks=pytest.mark.requirement("REQ-NAME")),
+        pytest.param("description", "REQ-DESCRIPTION", marks=pytest.mark.requirement("REQ-DESCRIPTION")),
+        pytest.param("force", "REQ-FORCE-TYPE", marks=pytest.mark.requirement("REQ-FORCE-TYPE")),
+        pytest.param("metadata", "REQ-METADATA", marks=pytest.mark.requirement("REQ-METADATA")),
+    ],
+)
+@pytest.mark.requirement("RSP-ECHO", "RSP-202-SCHEMA", "RSP-400-SCHEMA", "RSP-NO-5XX")
+@given(data=st.data())
+def test_fuzzed_field_gets_the_documented_answer(
+    evs_contract: Contract,
+    evs_target: Target,
+    evs_volumes: Volumes,
+    evs_verify: Verify,
+    field: str,
+    requirement: str,
+    data: st.DataObject,
+) -> None:
+    body = data.draw(_bodies(evs_contract, _available(evs_volumes), field), label="body")
+    _check(evs_contract, evs_target, evs_volumes, evs_verify, body, requirement)
+
+
+@pytest.mark.requirement("REQ-VOLUME-ID", "REQ-VOLUME-EXISTS", "RSP-400-SCHEMA", "RSP-NO-5XX")
+@given(data=st.data())
+def test_fuzzed_volume_id_gets_the_documented_answer(
+    evs_contract: Contract, evs_target: Target, evs_volumes: Volumes, evs_verify: Verify, data: st.DataObject
+) -> None:
+    known = [v for v in (evs_volumes.available_id, evs_volumes.unknown_id) if v is not None]
+    values = st.sampled_from(known) | strategies.volume_ids() | strategies.malformed_volume_ids()
+    volume_id = data.draw(values | strategies.json_values() | st.none(), label="volume_id")
+    body = {evs_contract.snapshot_key: {"volume_id": volume_id}}
+    focus = "REQ-VOLUME-ID" if not isinstance(volume_id, str) else "REQ-VOLUME-EXISTS"
+    _check(evs_contract, evs_target, evs_volumes, evs_verify, body, focus)
+
+
+@pytest.mark.requirement("REQ-SNAPSHOT", "REQ-VOLUME-ID", "RSP-400-SCHEMA", "RSP-NO-5XX")
+@given(data=st.data())
+def test_fuzzed_invalid_body_is_refused(
+    evs_contract: Contract, evs_target: Target, evs_volumes: Volumes, evs_verify: Verify, data: st.DataObject
+) -> None:
+    bodies = strategies.invalid_create_bodies(evs_contract, volume_id=_available(evs_volumes))
+    body = data.draw(bodies, label="body")
+    outcome = evs_verify(evs_target.create(body), expect(evs_contract, body, evs_volumes))
+    assert outcome.checked
+
+
+@pytest.mark.requirement(
+    "OP-ACCEPT", "RSP-ECHO", "RSP-202-SCHEMA", "RSP-TIME-FORMAT", "RSP-STATUS", "RSP-ID-UNIQUE"
+)
+@given(data=st.data())
+def test_fuzzed_valid_body_is_accepted_and_echoed(
+    evs_contract: Contract, evs_target: Target, evs_volumes: Volumes, evs_verify: Verify, data: st.DataObject
+) -> None:
+    body = data.draw(strategies.create_bodies(evs_contract, volume_id=_available(evs_volumes)), label="body")
+    _check(evs_contract, evs_target, evs_volumes, evs_verify, body, "OP-ACCEPT")
+
+
+@pytest.mark.requirement("REQ-FORCE-DEFAULT", "REQ-FORCE-FALSE", "REQ-FORCE-TRUE")
+@given(data=st.data())
+def test_fuzzed_force_against_a_busy_disk(
+    evs_contract: Contract,
+    evs_target: Target,
+    evs_volumes: Volumes,
+    evs_verify: Verify,
+    evs_in_use_volume: str,
+    data: st.DataObject,
+) -> None:
+    body = data.draw(
+        strategies.create_bodies(evs_contract, volume_id=evs_in_use_volume, force=st.booleans()), label="body"
+    )
+    evs_verify(evs_target.create(body), expect(evs_contract, body, evs_volumes))
