@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checked create requests per second: the suite's fuzzing loop against ``schemathesis run``, on the same mock.
+"""Checked create requests per second: the suite's fuzzing against ``schemathesis run``, on one mock.
 
 Both sides fuzz ``POST /v2/{project_id}/snapshots`` of the committed huawei contract against one clean mock
 (a child process, as a real target would be), with the same number of cases, valid and invalid bodies, the
@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -184,7 +185,7 @@ def suite_volumes(mock: RunningMock) -> Volumes:
 
 
 def run_suite_fuzzing(mock: RunningMock, contract: Contract, cases: int, seed: int) -> Figures:
-    """The suite's fuzzing: Hypothesis bodies (valid and invalid), one keep-alive client, every create check."""
+    """The suite's fuzzing loop: Hypothesis bodies (valid and invalid), one keep-alive client, all checks."""
     volumes = suite_volumes(mock)
     available = mock.available_volume_id
     target_settings = TargetSettings(
@@ -197,9 +198,13 @@ def run_suite_fuzzing(mock: RunningMock, contract: Contract, cases: int, seed: i
     checked: Counter[str] = Counter()
     count = 0
     violations = 0
-    bodies = st.one_of(
-        create_bodies(contract, volume_id=available), invalid_create_bodies(contract, volume_id=available)
-    )
+    # Half valid, half invalid, like Schemathesis's --mode all; a plain one_of would flatten the invalid
+    # kinds into separate branches and draw valid bodies one time in ten.
+    kinds = [
+        create_bodies(contract, volume_id=available),
+        invalid_create_bodies(contract, volume_id=available),
+    ]
+    bodies = st.sampled_from(kinds).flatmap(lambda kind: kind)
 
     with Target(contract, target_settings) as target:
 
@@ -222,7 +227,7 @@ def run_suite_fuzzing(mock: RunningMock, contract: Contract, cases: int, seed: i
             violations += len(outcome.violations)
             checked.update(outcome.checked)
 
-        fuzz = _seeded(fuzz, seed)
+        fuzz = hypothesis.seed(seed)(fuzz)
         started = time.perf_counter()
         fuzz()
         elapsed = time.perf_counter() - started
@@ -239,12 +244,6 @@ def run_suite_fuzzing(mock: RunningMock, contract: Contract, cases: int, seed: i
     return figures
 
 
-def _seeded(test: Any, seed: int) -> Any:
-    from hypothesis import seed as hypothesis_seed
-
-    return hypothesis_seed(seed)(test)
-
-
 def profile_suite(mock: RunningMock, contract: Contract, cases: int, seed: int) -> str:
     """The top of a cProfile of the suite's loop, by cumulative and by own time."""
     profiler = cProfile.Profile()
@@ -258,9 +257,59 @@ def profile_suite(mock: RunningMock, contract: Contract, cases: int, seed: int) 
     return out.getvalue()
 
 
+# -- (b') the same fuzzing as shipped: the suite's property tests under pytest ------------------------
+#: The two property tests that fuzz whole bodies, valid and invalid; each gets half of the cases.
+FUZZ_TESTS = "test_fuzzed_valid_body_is_accepted_and_echoed or test_fuzzed_invalid_body_is_refused"
+
+
+def run_suite_pytest(mock: RunningMock, cases: int, seed: int, workdir: Path) -> Figures | str:
+    """``pytest --pyargs conformance.suite -k <fuzz tests>`` on the same mock, read from conformance.json."""
+    reports = workdir / "pytest-run"
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--pyargs",
+        "conformance.suite",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-k",
+        FUZZ_TESTS,
+        "--evs-base-url",
+        mock.base_url,
+        "--evs-project-id",
+        mock.project_id,
+        "--evs-token",
+        mock.token,
+        "--evs-volume-id",
+        mock.available_volume_id,
+        "--evs-examples",
+        str(max(1, (cases + 1) // 2)),
+        "--evs-seed",
+        str(seed),
+        "--evs-reports",
+        str(reports),
+    ]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, cwd=workdir, check=False)
+    wall = time.perf_counter() - started
+    result = reports / "conformance.json"
+    if not result.exists():
+        tail = (done.stdout + done.stderr).strip().splitlines()[-3:]
+        return f"suite under pytest: no conformance.json (exit {done.returncode}): {' | '.join(tail)}"
+    stats = json.loads(result.read_text(encoding="utf-8"))["stats"]
+    figures = Figures("evs-conformance pytest", int(stats["cases"]), float(stats["duration_s"]))
+    figures.notes.append(f"session time from conformance.json; the whole command took {wall:.2f} s")
+    if done.returncode != 0:
+        figures.notes.append(f"pytest exited {done.returncode}: the clean mock failed a check")
+    figures.checks.append("the same create checks as the loop above (evs_verify -> check_create)")
+    return figures
+
+
 # -- the default run -----------------------------------------------------------------------------------
 def default_run(workdir: Path) -> str | None:
-    """Cases, duration and rate of a default ``evs-conformance run`` (None when the command has no ``run``)."""
+    """Cases, duration and rate of a default ``evs-conformance run`` (None when there is no ``run``)."""
     executable = shutil.which("evs-conformance") or str(Path(sys.executable).with_name("evs-conformance"))
     if not Path(executable).exists():
         return None
@@ -299,34 +348,35 @@ def _print(figures: Figures) -> None:
     print(f"  checks per exchange: {', '.join(figures.checks) or '(none recorded)'}")
 
 
+def _ratio(ours: Figures, theirs: Figures, label: str) -> bool:
+    ratio = ours.rate / theirs.rate if theirs.rate else float("inf")
+    met = ratio >= TARGET_RATIO
+    verdict = "met" if met else "NOT met"
+    print(f"ratio ({label}): {ratio:.1f}x schemathesis run (target >= {TARGET_RATIO:.0f}x: {verdict})")
+    return met
+
+
 @dataclass(frozen=True)
 class Options:
     cases: int
     seed: int
+    pytest: bool
     default_run: bool
     profile: bool
 
 
 def parse(argv: list[str]) -> Options:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cases", type=int, default=500, help="cases each side runs (default 500)")
-    parser.add_argument("--seed", type=int, default=1, help="seed of both generators (default 1)")
-    parser.add_argument(
-        "--no-default-run",
-        dest="default_run",
-        action="store_false",
-        help="skip the default evs-conformance run",
-    )
-    parser.add_argument(
-        "--profile-suite",
-        dest="profile",
-        action="store_true",
-        help="always print a profile of the suite's loop",
-    )
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    add = parser.add_argument
+    add("--cases", type=int, default=500, help="cases each side runs (default 500)")
+    add("--seed", type=int, default=1, help="seed of every generator (default 1)")
+    add("--no-pytest", dest="pytest", action="store_false", help="skip the suite's run under pytest")
+    add("--no-default-run", dest="default_run", action="store_false", help="skip evs-conformance run")
+    add("--profile-suite", dest="profile", action="store_true", help="print a profile of the suite's loop")
     args = parser.parse_args(argv)
     if args.cases < 1:
         parser.error("--cases must be at least 1")
-    return Options(args.cases, args.seed, args.default_run, args.profile)
+    return Options(args.cases, args.seed, args.pytest, args.default_run, args.profile)
 
 
 def main(argv: list[str]) -> int:
@@ -339,11 +389,14 @@ def main(argv: list[str]) -> int:
         _print(theirs)
         ours = run_suite_fuzzing(mock, contract, options.cases, options.seed)
         _print(ours)
-        ratio = ours.rate / theirs.rate if theirs.rate else float("inf")
-        met = ratio >= TARGET_RATIO
-        print(
-            f"ratio: {ratio:.1f}x (suite / schemathesis; target >= {TARGET_RATIO:.0f}x: {'met' if met else 'NOT met'})"
-        )
+        met = _ratio(ours, theirs, "suite loop")
+        if options.pytest:
+            shipped = run_suite_pytest(mock, options.cases, options.seed, workdir)
+            if isinstance(shipped, Figures):
+                _print(shipped)
+                _ratio(shipped, theirs, "suite under pytest")
+            else:
+                print(shipped)
         print("checks compared (schemathesis -> suite):")
         for theirs_name, ours_name in CHECK_MAP:
             print(f"  {theirs_name:<28} -> {ours_name}")

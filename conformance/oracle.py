@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import jsonschema
 
-from conformance.checks.model import AUTH_REFUSAL, Expectation
+from conformance.checks.model import AUTH_REFUSAL, FOREIGN_PROJECT_REFUSAL, Expectation
 from conformance.contract import JSON, Contract, FieldRule
 
 #: The requirement that governs each field of the snapshot object.
@@ -187,6 +187,15 @@ def expect_raw(contract: Contract, raw: bytes) -> Expectation:
 def expect_auth_refusal(requirement: str) -> Expectation:
     """The outcome of a create sent without valid credentials: any refusal, never success."""
     return _refuse(requirement, AUTH_REFUSAL, "refused for authentication (Table 2 X-Auth-Token)")
+
+
+def expect_foreign_project_refusal() -> Expectation:
+    """The outcome of a valid token used on a project it was not issued for: refused before any processing."""
+    return _refuse(
+        "AUTH-INVALID",
+        FOREIGN_PROJECT_REFUSAL,
+        "the token was not issued for the project in the URL (Table 1 project_id, Table 2 X-Auth-Token)",
+    )
 
 
 def expect_silent(requirement: str, reason: str) -> Expectation:

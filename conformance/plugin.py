@@ -63,6 +63,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add("--evs-max-creates", type=int, help="most snapshots the run may create (default: no limit)")
     add("--evs-settle-timeout", type=float, default=30.0, help="seconds a snapshot may take to settle")
     add(
+        "--evs-no-shrink",
+        action="store_true",
+        help="report failing generated cases as found, without shrinking them (faster, bigger cases)",
+    )
+    add(
         "--evs-mock-quirk",
         action="append",
         default=[],
@@ -128,6 +133,7 @@ def run_settings(option: Any) -> RunSettings:
         settle_timeout_s=option.evs_settle_timeout,
         mock_quirks=tuple(option.evs_mock_quirk),
         max_creates=option.evs_max_creates,
+        shrink=not option.evs_no_shrink,
     )
 
 
@@ -166,9 +172,10 @@ def _budget_share(total: int | None, workerinput: dict[str, Any] | None) -> int 
 
 
 def _register_hypothesis_profile(settings: RunSettings) -> None:
-    from hypothesis import HealthCheck
+    from hypothesis import HealthCheck, Phase
     from hypothesis import settings as hypothesis_settings
 
+    phases = [p for p in Phase if p is not Phase.explain and (settings.shrink or p is not Phase.shrink)]
     hypothesis_settings.register_profile(
         HYPOTHESIS_PROFILE,
         max_examples=settings.examples,
@@ -177,6 +184,7 @@ def _register_hypothesis_profile(settings: RunSettings) -> None:
         deadline=None,
         database=None,
         report_multiple_bugs=False,
+        phases=phases,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.differing_executors],
     )
 
@@ -465,8 +473,8 @@ class SuiteRuntime:
     def finish(self) -> None:
         """Delete what the run created (on a real target), write the ledger, stop the client and mock."""
         if self._target is not None:
-            if self._mock is None:
-                # The in-process mock is thrown away whole; anything else keeps what is not deleted.
+            if not self._target.settings.embedded_mock:
+                # An embedded mock is thrown away whole; a real target keeps what is not deleted.
                 self._target.cleanup()
             self.ledger.creates = self._target.creates
             self._target.close()

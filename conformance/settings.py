@@ -71,6 +71,8 @@ class RunSettings:
     settle_timeout_s: float = 30.0
     mock_quirks: tuple[str, ...] = ()
     max_creates: int | None = None
+    #: Shrink failing generated cases to minimal ones (slower when many requirements fail).
+    shrink: bool = True
 
     def __post_init__(self) -> None:
         if self.api_version is not None and self.api_version not in API_VERSIONS:

@@ -9,7 +9,14 @@ from hypothesis import strategies as st
 
 from conformance import strategies
 from conformance.contract import Contract, contract_from_document, load_contract
-from conformance.oracle import Volumes, expect, expect_auth_refusal, expect_raw
+from conformance.oracle import (
+    Volumes,
+    expect,
+    expect_auth_refusal,
+    expect_foreign_project_refusal,
+    expect_raw,
+    expect_silent,
+)
 
 HUAWEI = load_contract("huawei")
 CINDER = load_contract("cinder")
@@ -102,8 +109,11 @@ def test_raw_bodies_that_are_not_json_are_invalid() -> None:
         expect_raw(HUAWEI, b"{}")
 
 
-def test_auth_refusals() -> None:
+def test_auth_refusals_and_silences() -> None:
     assert expect_auth_refusal("AUTH-INVALID").refusal == "auth"
+    foreign = expect_foreign_project_refusal()
+    assert (foreign.requirement, foreign.refusal) == ("AUTH-INVALID", "foreign-project")
+    assert expect_silent("RSP-STATUS-CODES", "media type").outcome == "either"
 
 
 def test_limits_follow_a_modified_document() -> None:

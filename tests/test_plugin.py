@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+import httpx
 import pytest
 
 from conformance.checks.model import Outcome, Violation
@@ -32,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "evs_settle_timeout": 5.0,
     "evs_mock_quirk": [],
     "evs_embedded_mock": False,
+    "evs_no_shrink": False,
 }
 
 
@@ -106,6 +108,7 @@ def test_failure_message_lists_violations_and_the_reproduction() -> None:
 
 # -- the plugin in a pytest run against the embedded mock ---------------------------------------------------
 SUITE = """
+import httpx
 import pytest
 from hypothesis import given, settings, strategies as st
 from conformance.oracle import expect
@@ -136,6 +139,7 @@ def test_lifecycle(evs_target):
 """
 
 BROKEN = """
+import httpx
 import pytest
 from conformance.checks.model import Expectation
 
@@ -244,3 +248,42 @@ def test_our_own_test_runs_write_no_reports(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
     assert not (pytester.path / "reports").exists()
+
+
+def test_an_external_target_is_checked_and_cleaned_up(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conformance.mock.server import MockConfig, serve_in_thread
+
+    with serve_in_thread(MockConfig()) as mock:
+        monkeypatch.setenv("EVS_TOKEN", mock.token)
+        result, report = run(
+            pytester,
+            SUITE,
+            f"--evs-base-url={mock.base_url}",
+            f"--evs-project-id={mock.project_id}",
+            f"--evs-volume-id={mock.available_volume_id}",
+            "--evs-no-lifecycle",
+        )
+        listed = httpx.get(f"{mock.api_url}/snapshots", headers={"X-Auth-Token": mock.token}).json()
+    result.assert_outcomes(passed=2, skipped=2)
+    assert report["target"]["embedded_mock"] is False
+    assert report["target"]["in_use_volume_id"] is None
+    assert "--in-use-volume-id" in {r["id"]: r for r in report["requirements"]}["REQ-FORCE-FALSE"]["evidence"]
+    assert listed == {"snapshots": []}
+
+
+def test_a_disk_in_the_wrong_state_stops_the_run(pytester: pytest.Pytester) -> None:
+    from conformance.mock.server import MockConfig, serve_in_thread
+
+    with serve_in_thread(MockConfig()) as mock:
+        result, _ = run(
+            pytester,
+            SUITE,
+            f"--evs-base-url={mock.base_url}",
+            f"--evs-project-id={mock.project_id}",
+            f"--evs-volume-id={mock.in_use_volume_id}",
+            f"--evs-token={mock.token}",
+        )
+    assert result.ret == 2
+    result.stdout.fnmatch_lines(["*evs-conformance: error: disk * is 'in-use', not 'available'*"])

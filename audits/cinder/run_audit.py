@@ -94,7 +94,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="reports go to DIR/cinder-<profile>/ and DIR/cinder-audit.md (default: %(default)s)",
     )
     parser.add_argument(
-        "--examples", type=int, default=20, help="Hypothesis examples per property (default: %(default)s)"
+        "--examples", type=int, default=5, help="Hypothesis examples per property (default: %(default)s)"
     )
     parser.add_argument(
         "--max-creates",

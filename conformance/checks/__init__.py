@@ -25,7 +25,14 @@ from conformance.checks.lifecycle import (
     read_back_matches,
     snapshot_has_settled,
 )
-from conformance.checks.model import AUTH_REFUSAL, CheckContext, Expectation, Outcome, Violation
+from conformance.checks.model import (
+    AUTH_REFUSAL,
+    FOREIGN_PROJECT_REFUSAL,
+    CheckContext,
+    Expectation,
+    Outcome,
+    Violation,
+)
 from conformance.checks.status import (
     content_type_is_json,
     no_server_error,
@@ -41,6 +48,7 @@ from conformance.checks.summary import (
 
 __all__ = [
     "AUTH_REFUSAL",
+    "FOREIGN_PROJECT_REFUSAL",
     "CheckContext",
     "Expectation",
     "Outcome",

@@ -68,10 +68,12 @@ def check_create(exchange: Exchange, ctx: CheckContext) -> Outcome:
     if status == contract.accepted_status:
         checked.add("RSP-202-SCHEMA")
         if not is_json:
+            # OP-ACCEPT itself requires "a JSON body"; the schema cannot even be applied.
+            checked.add("OP-ACCEPT")
             violations.append(
                 violation(
-                    "RSP-202-SCHEMA",
-                    "summary_matches_schema",
+                    "OP-ACCEPT",
+                    "accepted_body_is_json",
                     f"a {len(body)}-byte body that is not JSON"
                     + (" (truncated)" if response.truncated else ""),
                     f"a JSON {contract.summary_key} object",

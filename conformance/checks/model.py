@@ -23,7 +23,8 @@ class Expectation:
     """The documented outcome of one request, as worked out by ``conformance.oracle``.
 
     ``refusal`` names the kind of refusal (``invalid-body``, ``unknown-volume``, ``null-volume-id``,
-    ``volume-busy``, or ``auth`` for a request refused for its credentials); ``None`` with ``"refuse"``
+    ``volume-busy``; ``auth`` or ``foreign-project`` for a request refused for its credentials); ``None`` with
+    ``"refuse"``
     means any 4xx answer is a refusal the document allows.
     """
 
@@ -33,8 +34,11 @@ class Expectation:
     reason: str = ""
 
 
-#: The refusal kind of requests sent without valid credentials.
+#: The refusal kind of requests sent without valid credentials (any 4xx refuses them).
 AUTH_REFUSAL = "auth"
+#: The refusal kind of a valid token used on a project it was not issued for: refused before the request is
+#: processed, for authentication (401/403) or as a request naming the wrong project (an invalid request).
+FOREIGN_PROJECT_REFUSAL = "foreign-project"
 
 
 @dataclass(frozen=True)

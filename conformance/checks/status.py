@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from conformance.checks.model import AUTH_REFUSAL, Expectation, Violation, violation
+from conformance.checks.model import AUTH_REFUSAL, FOREIGN_PROJECT_REFUSAL, Expectation, Violation, violation
 from conformance.contract import Contract
 
 
@@ -87,8 +87,13 @@ def status_matches_expectation(contract: Contract, status: int, expectation: Exp
     if expectation.refusal == AUTH_REFUSAL:
         if 400 <= status < 500:
             return []
-        allowed = _codes(contract.auth_statuses)
-        return [violation(req, name, _phrase(status), f"a refusal (4xx, e.g. {allowed}){why}", "Table 2")]
+        examples = _codes(contract.auth_statuses)
+        return [violation(req, name, _phrase(status), f"a refusal (4xx, e.g. {examples}){why}", "Table 2")]
+    if expectation.refusal == FOREIGN_PROJECT_REFUSAL:
+        allowed = contract.auth_statuses | {contract.refusal("invalid-body").status}
+        if status in allowed:
+            return []
+        return [violation(req, name, _phrase(status), f"one of {_codes(allowed)}{why}", "Table 2")]
     if expectation.refusal is None:
         if 400 <= status < 500:
             return []

@@ -9,7 +9,7 @@ import pytest
 
 from conformance.checks import Outcome
 from conformance.contract import Contract
-from conformance.oracle import Volumes, expect_auth_refusal
+from conformance.oracle import Volumes, expect_auth_refusal, expect_foreign_project_refusal
 from conformance.target import Target
 
 Verify = Callable[..., Outcome]
@@ -38,3 +38,14 @@ def test_create_with_an_invalid_token_is_refused(
     token = f"invalid-{uuid.uuid4().hex}" if kind == "random" else ""
     exchange = evs_target.create(_valid_body(evs_contract, evs_volumes), token=token)
     evs_verify(exchange, expect_auth_refusal("AUTH-INVALID"))
+
+
+@pytest.mark.requirement("AUTH-INVALID", "RSP-NO-5XX")
+def test_token_cannot_act_on_another_project(
+    evs_contract: Contract, evs_target: Target, evs_volumes: Volumes, evs_verify: Verify
+) -> None:
+    # The configured token is valid, but only for its own project: the URL names another one.
+    other_project = uuid.uuid4().hex
+    path = evs_contract.path_template.replace("{project_id}", other_project)
+    exchange = evs_target.request("POST", path, body=_valid_body(evs_contract, evs_volumes))
+    evs_verify(exchange, expect_foreign_project_refusal())

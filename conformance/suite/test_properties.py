@@ -45,6 +45,24 @@ def _bodies(contract: Contract, volume_id: str, field: str) -> st.SearchStrategy
     return strategies.create_bodies(contract, volume_id=volume_id, always=(field,), **{field: fuzz[field]})
 
 
+@functools.cache
+def _invalid_bodies(contract: Contract, volume_id: str) -> st.SearchStrategy[JSON]:
+    return strategies.invalid_create_bodies(contract, volume_id=volume_id)
+
+
+@functools.cache
+def _valid_bodies(contract: Contract, volume_id: str, *, busy: bool = False) -> st.SearchStrategy[JSON]:
+    if busy:
+        return strategies.create_bodies(contract, volume_id=volume_id, force=st.booleans())
+    return strategies.create_bodies(contract, volume_id=volume_id)
+
+
+@functools.cache
+def _volume_ids(known: tuple[str, ...]) -> st.SearchStrategy[JSON]:
+    strings = st.sampled_from(known) | strategies.volume_ids() | strategies.malformed_volume_ids()
+    return strings | strategies.json_values() | st.none()
+
+
 def _check(
     contract: Contract, target: Target, volumes: Volumes, verify: Verify, body: JSON, focus: str
 ) -> None:
@@ -80,9 +98,8 @@ def test_fuzzed_field_gets_the_documented_answer(
 def test_fuzzed_volume_id_gets_the_documented_answer(
     evs_contract: Contract, evs_target: Target, evs_volumes: Volumes, evs_verify: Verify, data: st.DataObject
 ) -> None:
-    known = [v for v in (evs_volumes.available_id, evs_volumes.unknown_id) if v is not None]
-    values = st.sampled_from(known) | strategies.volume_ids() | strategies.malformed_volume_ids()
-    volume_id = data.draw(values | strategies.json_values() | st.none(), label="volume_id")
+    known = tuple(v for v in (evs_volumes.available_id, evs_volumes.unknown_id) if v is not None)
+    volume_id = data.draw(_volume_ids(known), label="volume_id")
     body = {evs_contract.snapshot_key: {"volume_id": volume_id}}
     focus = "REQ-VOLUME-ID" if not isinstance(volume_id, str) else "REQ-VOLUME-EXISTS"
     _check(evs_contract, evs_target, evs_volumes, evs_verify, body, focus)
@@ -93,8 +110,7 @@ def test_fuzzed_volume_id_gets_the_documented_answer(
 def test_fuzzed_invalid_body_is_refused(
     evs_contract: Contract, evs_target: Target, evs_volumes: Volumes, evs_verify: Verify, data: st.DataObject
 ) -> None:
-    bodies = strategies.invalid_create_bodies(evs_contract, volume_id=_available(evs_volumes))
-    body = data.draw(bodies, label="body")
+    body = data.draw(_invalid_bodies(evs_contract, _available(evs_volumes)), label="body")
     outcome = evs_verify(evs_target.create(body), expect(evs_contract, body, evs_volumes))
     assert outcome.checked
 
@@ -106,7 +122,7 @@ def test_fuzzed_invalid_body_is_refused(
 def test_fuzzed_valid_body_is_accepted_and_echoed(
     evs_contract: Contract, evs_target: Target, evs_volumes: Volumes, evs_verify: Verify, data: st.DataObject
 ) -> None:
-    body = data.draw(strategies.create_bodies(evs_contract, volume_id=_available(evs_volumes)), label="body")
+    body = data.draw(_valid_bodies(evs_contract, _available(evs_volumes)), label="body")
     _check(evs_contract, evs_target, evs_volumes, evs_verify, body, "OP-ACCEPT")
 
 
@@ -120,7 +136,5 @@ def test_fuzzed_force_against_a_busy_disk(
     evs_in_use_volume: str,
     data: st.DataObject,
 ) -> None:
-    body = data.draw(
-        strategies.create_bodies(evs_contract, volume_id=evs_in_use_volume, force=st.booleans()), label="body"
-    )
+    body = data.draw(_valid_bodies(evs_contract, evs_in_use_volume, busy=True), label="body")
     evs_verify(evs_target.create(body), expect(evs_contract, body, evs_volumes))

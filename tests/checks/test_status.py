@@ -4,6 +4,7 @@ import pytest
 
 from conformance.checks import (
     AUTH_REFUSAL,
+    FOREIGN_PROJECT_REFUSAL,
     Expectation,
     content_type_is_json,
     no_server_error,
@@ -76,3 +77,12 @@ def test_either_never_fails_on_status(huawei: Contract) -> None:
     either = Expectation("either", "REQ-NAME")
     assert status_matches_expectation(huawei, 202, either) == []
     assert status_matches_expectation(huawei, 400, either) == []
+
+
+def test_foreign_project_refusal_wants_an_auth_status_or_an_invalid_request(huawei: Contract) -> None:
+    expectation = Expectation("refuse", "AUTH-INVALID", FOREIGN_PROJECT_REFUSAL)
+    for status in (400, 401, 403):
+        assert status_matches_expectation(huawei, status, expectation) == []
+    (found,) = status_matches_expectation(huawei, 404, expectation)
+    assert found.requirement == "AUTH-INVALID"
+    assert len(status_matches_expectation(huawei, 202, expectation)) == 1

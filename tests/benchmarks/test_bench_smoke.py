@@ -1,0 +1,36 @@
+"""The speed benchmark runs end to end with tiny numbers and prints its figures (no timing is asserted)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "suite_vs_schemathesis.py"
+RATE = r"(\d+) cases in [0-9.]+ s = [0-9.]+ cases/s"
+
+
+def test_benchmark_prints_both_rates_and_their_ratio() -> None:
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--cases", "20", "--no-pytest", "--no-default-run"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    theirs = re.search(rf"^schemathesis run: {RATE}$", out, re.MULTILINE)
+    ours = re.search(rf"^evs-conformance fuzzing: {RATE}$", out, re.MULTILINE)
+    assert theirs is not None, out
+    assert ours is not None, out
+    # Schemathesis may add a case or two of its own; the suite runs exactly the number asked for.
+    assert int(theirs.group(1)) >= 20
+    assert int(ours.group(1)) == 20
+    assert re.search(
+        r"^ratio \(suite loop\): [0-9.]+x schemathesis run \(target >= 5x: (met|NOT met)\)$", out, re.M
+    )
+    # Each side states which checks it applied to every exchange.
+    assert "not_a_server_error" in out
+    assert "RSP-NO-5XX (20/20)" in out
