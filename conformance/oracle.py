@@ -175,13 +175,18 @@ def _busy_verdict(contract: Contract, snapshot: Mapping[str, JSON]) -> Expectati
 def expect_raw(contract: Contract, raw: bytes) -> Expectation:
     """The documented outcome of a body that is not JSON (malformed or empty): refused as an invalid body."""
     try:
-        json.loads(raw.decode("utf-8"))
+        json.loads(raw.decode("utf-8"), parse_constant=_not_json)
     except (UnicodeDecodeError, ValueError):
         what = "an empty body" if not raw.strip() else "a body that is not JSON"
         return _refuse(
             "REQ-JSON", "invalid-body", f"{what} (Status Codes/{contract.refusal('invalid-body').status})"
         )
     raise ValueError("the body is valid JSON: use expect() with the parsed value")
+
+
+def _not_json(constant: str) -> JSON:
+    # Python's parser takes NaN and Infinity; JSON (RFC 8259) has no such values.
+    raise ValueError(f"{constant} is not JSON")
 
 
 def expect_auth_refusal(requirement: str) -> Expectation:

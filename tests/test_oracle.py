@@ -102,7 +102,7 @@ def test_focus_decides_which_broken_field_is_named() -> None:
 
 
 def test_raw_bodies_that_are_not_json_are_invalid() -> None:
-    for raw in (b"", b"   ", b"{", b"\xff\xfe", b'{"snapshot": }'):
+    for raw in (b"", b"   ", b"{", b"\xff\xfe", b'{"snapshot": }', b'{"a": NaN}', b"{} {}", b'{"a": 1} x'):
         found = expect_raw(HUAWEI, raw)
         assert (found.requirement, found.refusal) == ("REQ-JSON", "invalid-body")
     with pytest.raises(ValueError, match="valid JSON"):

@@ -7,6 +7,7 @@ Every case is read from the contract (limits, types, the refusal per kind); wher
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable
 
 import pytest
@@ -166,6 +167,30 @@ def test_metadata_with_a_non_string_value_is_refused(
 def test_body_that_is_not_json_is_refused(
     evs_contract: Contract, evs_target: Target, evs_verify: Verify, raw: bytes
 ) -> None:
+    evs_verify(evs_target.create(raw=raw), expect_raw(evs_contract, raw))
+
+
+@pytest.mark.requirement("REQ-JSON", *REFUSAL_CHECKS)
+@pytest.mark.parametrize(
+    "suffix",
+    [b" trailing", b" {}", b"}", b' {"snapshot": {}}'],
+    ids=["text", "second-value", "brace", "twice"],
+)
+def test_valid_body_followed_by_more_text_is_refused(
+    evs_contract: Contract, evs_target: Target, evs_volumes: Volumes, evs_verify: Verify, suffix: bytes
+) -> None:
+    # A lenient parser would create a snapshot from the first value and ignore the rest.
+    valid = {evs_contract.snapshot_key: {"volume_id": _available(evs_volumes), "name": "trailing"}}
+    raw = json.dumps(valid).encode() + suffix
+    evs_verify(evs_target.create(raw=raw), expect_raw(evs_contract, raw))
+
+
+@pytest.mark.requirement("REQ-JSON", *REFUSAL_CHECKS)
+def test_non_json_numbers_are_refused(
+    evs_contract: Contract, evs_target: Target, evs_volumes: Volumes, evs_verify: Verify
+) -> None:
+    volume_id = json.dumps(_available(evs_volumes))
+    raw = b'{"snapshot": {"volume_id": %s, "metadata": {}, "force": NaN}}' % volume_id.encode()
     evs_verify(evs_target.create(raw=raw), expect_raw(evs_contract, raw))
 
 
