@@ -13,6 +13,7 @@ Example::
 from __future__ import annotations
 
 import copy
+import json
 import importlib.resources
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -228,7 +229,7 @@ class Contract:
         return self._validators[key]
 
     def _resolved(self, schema: Mapping[str, JSON]) -> dict[str, JSON]:
-        key = repr(sorted(schema.items())) if "$ref" not in schema else str(schema["$ref"])
+        key = json.dumps(schema, sort_keys=True, default=str)
         if key not in self._schemas:
             self._schemas[key] = _inline_refs(self.document, schema)
         return self._schemas[key]
@@ -252,7 +253,10 @@ def _inline_refs(document: Mapping[str, JSON], schema: JSON) -> JSON:
             target: JSON = document
             for part in str(schema["$ref"]).removeprefix("#/").split("/"):
                 target = target[part]
-            return _inline_refs(document, target)
+            resolved = _inline_refs(document, target)
+            # Keys beside a $ref (its description, its x-source) describe this use of the type: keep them.
+            resolved.update({k: _inline_refs(document, v) for k, v in schema.items() if k != "$ref"})
+            return resolved
         return {k: _inline_refs(document, v) for k, v in schema.items()}
     if isinstance(schema, list):
         return [_inline_refs(document, v) for v in schema]

@@ -13,10 +13,12 @@ from conformance.checks.body import (
 from conformance.checks.echo import snapshot_echoes_request
 from conformance.checks.model import CheckContext, Outcome, Violation, violation
 from conformance.checks.status import (
+    SMALL_BODY_BYTES,
     content_type_is_json,
     no_server_error,
     status_is_documented,
     status_matches_expectation,
+    too_large_excused,
 )
 from conformance.checks.summary import (
     id_is_fresh,
@@ -46,17 +48,21 @@ def check_create(exchange: Exchange, ctx: CheckContext) -> Outcome:
         return Outcome(frozenset({requirement}), (failure,))
 
     status, body = response.status, response.body
+    sent_bytes = len(exchange.request.body or b"")
     checked: set[str] = set(ALWAYS)
     violations: list[Violation] = [
         *no_server_error(contract, status),
-        *status_is_documented(contract, status),
+        *status_is_documented(contract, status, sent_bytes=sent_bytes),
     ]
     infos: list[tuple[str, str]] = []
     if body:
         checked.add("RSP-CONTENT-TYPE")
         violations += content_type_is_json(contract, response.content_type, body)
     if expectation is not None:
-        if expectation.outcome == "either":
+        if too_large_excused(status, sent_bytes):
+            sentence = f"document silent on body size; a body over {SMALL_BODY_BYTES} bytes received {status}"
+            infos.append((expectation.requirement, sentence))
+        elif expectation.outcome == "either":
             # The status alone, so that repeated probes of one silence make one ledger line, not hundreds.
             sentence = f"document silent ({expectation.reason}); received {status}"
             infos.append((expectation.requirement, sentence))

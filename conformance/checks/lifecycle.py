@@ -31,7 +31,7 @@ def read_back_matches(
                     "LIFE-READ",
                     "read_back_matches",
                     f"{prop} = {shown(read.get(prop))}",
-                    f"{prop} as in the 202 body, {shown(created[prop])}",
+                    f"{prop} as in the {contract.accepted_status} body, {shown(created[prop])}",
                     READ_SOURCE,
                 )
             )

@@ -167,7 +167,7 @@ def _metadata_values(rule: FieldRule) -> st.SearchStrategy[str]:
     return bounded_texts(max_size=int(limit)) if limit is not None else st.text(CHARACTERS, max_size=40)
 
 
-def metadata_maps(contract: Contract, *, max_size: int = 256) -> st.SearchStrategy[dict[str, str]]:
+def metadata_maps(contract: Contract, *, max_size: int = 64) -> st.SearchStrategy[dict[str, str]]:
     """String-to-string maps: empty, small, or large (up to ``max_size`` pairs), with empty and odd keys."""
     if max_size < 1:
         raise InvalidArgument(f"max_size must be at least 1, got {max_size}")

@@ -106,3 +106,12 @@ def test_an_undocumented_status_fails_status_codes(context: Context) -> None:
         exchange(404, ERROR_400, sent={}), context(Expectation("refuse", "REQ-VOLUME-EXISTS"))
     )
     assert outcome.failed() == {"RSP-STATUS-CODES"}
+
+
+def test_a_413_for_a_large_body_is_a_silence_but_not_for_a_small_one(context: Context) -> None:
+    large = {"snapshot": sent_snapshot(metadata={f"k{i}": "v" * 200 for i in range(100)})}
+    outcome = check_create(exchange(413, ERROR_400, sent=large), context(ACCEPT))
+    assert outcome.violations == ()
+    assert "document silent on body size" in outcome.infos[0][1]
+    small = check_create(exchange(413, ERROR_400, sent={"snapshot": sent_snapshot()}), context(ACCEPT))
+    assert small.failed() == {"OP-ACCEPT", "RSP-STATUS-CODES"}

@@ -1,0 +1,264 @@
+"""The run's shared state in one process: settings, contract, target, disks, ledger, the test in progress."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from conformance.contract import Contract, load_contract
+from conformance.errors import ToolError
+from conformance.exchange import Exchange
+from conformance.ledger import Ledger
+from conformance.settings import RunSettings, TargetSettings
+from conformance.target import BudgetExhausted, Target
+
+if TYPE_CHECKING:
+    from conformance.checks.model import Expectation, Outcome
+    from conformance.oracle import Volumes
+    from conformance.requirements import Requirement
+
+
+class SuiteTarget(Target):
+    """The target as tests see it: once the create budget is spent, a create skips the test."""
+
+    def create(self, *args: Any, **kwargs: Any) -> Exchange:
+        try:
+            return super().create(*args, **kwargs)
+        except BudgetExhausted as exc:
+            # A skip, not an error: Hypothesis lets it through at once instead of shrinking it.
+            pytest.skip(f"{exc} (--max-creates)")
+
+
+class Evidence:
+    """What one test produced for Allure: a sample exchange and the last (minimal) failing one."""
+
+    def __init__(self, nodeid: str) -> None:
+        self.nodeid = nodeid
+        self.sample: Exchange | None = None
+        self.failure: Exchange | None = None
+
+
+class SuiteRuntime:
+    """One process's view of the run: settings, contract, target, disks, ledger, and the test in progress."""
+
+    def __init__(
+        self, settings: RunSettings, *, run_id: str, worker: str, controller: bool, max_creates: int | None
+    ) -> None:
+        self.settings = settings
+        self.run_id = run_id
+        self.worker = worker
+        self.controller = controller
+        self.max_creates = max_creates
+        self.active = False
+        self.summary: list[str] | None = None
+        self.ledger = Ledger(self.ledger_dir / f"{run_id}-{worker}.jsonl")
+        self.seen_ids: set[str] = set()
+        self._began = time.monotonic()
+        self._contract: Contract | None = None
+        self._target: SuiteTarget | None = None
+        self._volumes: Volumes | None = None
+        self._mock: Any = None
+        self._test: Evidence | None = None
+        self._catalogue: dict[str, Requirement] | None = None
+
+    @property
+    def ledger_dir(self) -> Path:
+        return self.settings.reports_dir / ".ledger"
+
+    @property
+    def contract(self) -> Contract:
+        if self._contract is None:
+            try:
+                self._contract = load_contract(self.settings.profile, api_prefix=self.settings.api_prefix)
+            except ToolError as exc:
+                raise pytest.UsageError(str(exc)) from exc
+        return self._contract
+
+    @property
+    def target(self) -> Target:
+        assert self._target is not None, "the runtime has not started"
+        return self._target
+
+    @property
+    def volumes(self) -> Volumes:
+        assert self._volumes is not None, "the runtime has not started"
+        return self._volumes
+
+    def catalogue(self) -> dict[str, Requirement]:
+        if self._catalogue is None:
+            from conformance.requirements import load_requirements
+
+            self._catalogue = {r.id: r for r in load_requirements()}
+        return self._catalogue
+
+    # -- start and stop -----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the embedded mock when no target was given, open the client, and check the disks."""
+        if self._target is not None:
+            return
+        self.active = True
+        target_settings = self.settings.target or self._start_mock()
+        self.settings = dataclasses.replace(self.settings, target=target_settings)
+        self._target = SuiteTarget(self.contract, target_settings, max_creates=self.max_creates)
+        from conformance.oracle import Volumes
+        from conformance.target import check_disks
+
+        disks = check_disks(
+            self._target, target_settings.available_volume_id, target_settings.in_use_volume_id
+        )
+        busy = [d.status for d in disks if d.id == target_settings.in_use_volume_id]
+        # The unknown disk comes from the run's seed, so a reproduction names the same ID.
+        rng = random.Random(self.settings.case_seed)
+        self._volumes = Volumes(
+            available_id=target_settings.available_volume_id,
+            in_use_id=target_settings.in_use_volume_id,
+            busy_status=busy[0] if busy else None,
+            unknown_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            sizes={d.id: d.size for d in disks},
+        )
+        self.ledger.describe(target_settings.public())
+
+    def _start_mock(self) -> TargetSettings:
+        from conformance.mock.server import MockConfig, serve_in_thread
+
+        config = MockConfig(
+            profile=self.settings.profile,
+            quirks=frozenset(self.settings.mock_quirks),
+            seed=self.settings.case_seed,
+            api_prefix=self.settings.api_prefix,
+        )
+        context = serve_in_thread(config)
+        mock = context.__enter__()
+        self._mock = context
+        return TargetSettings(
+            base_url=mock.base_url,
+            project_id=mock.project_id,
+            token=mock.token,
+            available_volume_id=mock.available_volume_id,
+            in_use_volume_id=mock.in_use_volume_id,
+            embedded_mock=True,
+        )
+
+    def finish(self) -> None:
+        """Delete what the run created (on a real target), write the ledger, stop the client and mock."""
+        if self._target is not None:
+            if not self._target.settings.embedded_mock:
+                # An embedded mock is thrown away whole; a real target keeps what is not deleted.
+                self._target.cleanup()
+            self.ledger.creates = self._target.creates
+            self._target.close()
+        self.ledger.close()
+        if self._mock is not None:
+            self._mock.__exit__(None, None, None)
+            self._mock = None
+
+    # -- what tests call ----------------------------------------------------------------------------
+    def begin_test(self, nodeid: str) -> None:
+        self._test = Evidence(nodeid)
+        self.ledger.current_test = nodeid
+
+    def verify(
+        self, exchange: Exchange, expectation: Expectation, *, volume_size: int | None = None
+    ) -> Outcome:
+        """Check a create exchange against the contract and the expectation; fail the test on violations."""
+        from conformance.checks import CheckContext, check_create
+
+        if volume_size is None:
+            volume_size = self._size_of_named_volume(exchange)
+        context = CheckContext(self.contract, expectation, volume_size, self.seen_ids)
+        return self.conclude(check_create(exchange, context), exchange)
+
+    def conclude(self, outcome: Outcome, exchange: Exchange) -> Outcome:
+        """Record an outcome in the ledger and fail the running test when it holds violations."""
+        self.ledger.record(outcome, exchange, test=self.ledger.current_test)
+        if self._test is not None and self._test.sample is None:
+            self._test.sample = exchange
+        if outcome.violations:
+            if self._test is not None:
+                self._test.failure = exchange
+            pytest.fail(failure_message(outcome, exchange), pytrace=False)
+        return outcome
+
+    def _size_of_named_volume(self, exchange: Exchange) -> int | None:
+        body: Any = exchange.request.json_body
+        try:
+            volume_id = body[self.contract.snapshot_key]["volume_id"]
+        except (KeyError, TypeError):
+            return None
+        return self.volumes.sizes.get(volume_id) if isinstance(volume_id, str) else None
+
+    def attach_evidence(self) -> None:
+        """Attach the test's sample exchange and its last failing one to its Allure result."""
+        from conformance.report.allure import attach_exchange
+
+        test, self._test = self._test, None
+        if test is None:
+            return
+        if test.sample is not None and test.sample is not test.failure:
+            attach_exchange(test.sample, "sample exchange")
+        if test.failure is not None:
+            attach_exchange(test.failure, "failing exchange (last, minimal)")
+
+    def note_report(self, ids: tuple[str, ...], report: pytest.TestReport) -> None:
+        """Turn a test's skip into skips of its requirements, and a failure the checks missed into one."""
+        if report.skipped and report.when in ("setup", "call"):
+            reason = _skip_reason(report)
+            for requirement_id in ids:
+                self.ledger.skip(requirement_id, reason)
+        elif report.failed and not self.ledger.has_failed(report.nodeid):
+            what = "could not run" if report.when == "setup" else "failed outside the checks"
+            detail = _first_line(report.longreprtext)
+            self.ledger.observe(ids[0], ok=False, evidence=f"The test {what}: {detail}", test=report.nodeid)
+
+    # -- the reports --------------------------------------------------------------------------------
+    def write_reports(self) -> None:
+        """Merge every process's ledger and write conformance.json and conformance.md (controller only)."""
+        from conformance.ledger import ledger_files, merge, merge_stats, read_target
+        from conformance.report import json as json_report
+        from conformance.report import markdown
+
+        paths = [p for p in ledger_files(self.ledger_dir) if p.name.startswith(f"{self.run_id}-")]
+        if not paths and not self.active:
+            return
+        target = read_target(paths) or (self.settings.target.public() if self.settings.target else {})
+        report = json_report.build(
+            settings=self.settings,
+            contract=self.contract,
+            target=target,
+            verdicts=merge(paths),
+            catalogue=list(self.catalogue().values()),
+            stats=merge_stats(paths),
+            duration_s=time.monotonic() - self._began,
+        )
+        reports = self.settings.reports_dir
+        json_path = json_report.write(reports / json_report.FILENAME, report)
+        markdown.write(reports / markdown.FILENAME, report)
+        for path in paths:
+            path.unlink()
+        if self.ledger_dir.is_dir() and not any(self.ledger_dir.iterdir()):
+            self.ledger_dir.rmdir()
+        self.summary = [*json_report.summary_lines(report), f"evs-conformance: reports in {json_path.parent}"]
+
+
+def failure_message(outcome: Outcome, exchange: Exchange) -> str:
+    """What a failing test prints: each violation with its requirement, then a runnable reproduction."""
+    parts = [f"[{v.requirement}] {v.check}\n{v.message}" for v in outcome.violations]
+    return "\n\n".join([*parts, f"Exchange: {exchange.describe()}", f"Reproduce:\n{exchange.curl()}"])
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    return reason.removeprefix("Skipped: ")
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("E ")]
+    return (errors[0][2:].strip() if errors else lines[-1] if lines else "no detail")[:300]
