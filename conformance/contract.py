@@ -13,11 +13,13 @@ Example::
 from __future__ import annotations
 
 import copy
-import json
 import importlib.resources
+import json
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import jsonschema
@@ -27,6 +29,7 @@ from conformance.errors import SpecError
 
 PROFILES = ("huawei", "cinder")
 JSON = Any
+_PLANE_SIZE = 0x10000
 
 
 def spec_dir() -> Path:
@@ -77,12 +80,47 @@ class FieldRule:
         return extra if isinstance(extra, Mapping) else None
 
     @property
-    def boolean_like_pattern(self) -> str | None:
-        """For a Boolean that also takes strings (the cinder profile), the pattern those strings match."""
+    def boolean_like_strings(self) -> Mapping[str, bool]:
+        """For a Boolean that also takes strings (the cinder profile), each such string and its meaning."""
         for sub in self.schema.get("anyOf", ()):
-            if "string" in _as_tuple(sub.get("type")) and "pattern" in sub:
-                return str(sub["pattern"])
-        return None
+            if "string" in _as_tuple(sub.get("type")) and "enum" in sub:
+                true_values = {str(v) for v in sub.get("x-true-values", ())}
+                return MappingProxyType({str(v): str(v) in true_values for v in sub["enum"]})
+        return MappingProxyType({})
+
+    @property
+    def printable_only(self) -> bool:
+        """Whether the field takes only printable characters (``x-printable-only``), beyond its pattern."""
+        return "x-printable-only" in self.schema
+
+    @property
+    def excluded_categories(self) -> tuple[str, ...]:
+        """Unicode categories (major such as ``C`` or minor such as ``Zl``) a printable-only field refuses."""
+        return tuple(str(c) for c in self._printable.get("exclude-categories", ()))
+
+    @property
+    def max_codepoint(self) -> int | None:
+        """The highest code point a printable-only field takes (the end of its last allowed plane)."""
+        planes = self._printable.get("planes")
+        return (max(int(p) for p in planes) + 1) * _PLANE_SIZE - 1 if planes else None
+
+    def unprintable(self, text: str) -> str:
+        """The characters of ``text`` that a printable-only field refuses, in order (empty when none)."""
+        if not self.printable_only:
+            return ""
+        planes = {int(p) for p in self._printable.get("planes", ())}
+        refused = self.excluded_categories
+        return "".join(
+            char
+            for char in text
+            if (planes and ord(char) // _PLANE_SIZE not in planes)
+            or unicodedata.category(char).startswith(refused)
+        )
+
+    @property
+    def _printable(self) -> Mapping[str, JSON]:
+        rule = self.schema.get("x-printable-only")
+        return rule if isinstance(rule, Mapping) else {}
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,8 @@ def _field_verdicts(contract: Contract, snapshot: Mapping[str, JSON], focus: str
             found.append(_null_verdict(contract, rule, requirement))
         elif value is not None and not _field_validator(contract, rule.name).is_valid(value):
             found.append(_refuse(requirement, "invalid-body", _schema_reason(rule, value)))
+        elif isinstance(value, str) and rule.unprintable(value):
+            found.append(_unprintable_verdict(rule, requirement, value))
     found.sort(key=lambda e: (e.requirement != focus, e.outcome != "refuse"))
     return found
 
@@ -120,6 +122,15 @@ def _null_verdict(contract: Contract, rule: FieldRule, requirement: str) -> Expe
         return _refuse(requirement, "invalid-body", f"{rule.name} may not be null ({rule.source})")
     return Expectation(
         "either", requirement, None, f"the document does not say whether {rule.name} may be null"
+    )
+
+
+def _unprintable_verdict(rule: FieldRule, requirement: str, value: str) -> Expectation:
+    # The pattern lets through some characters the printable rule refuses (format, unassigned): a pattern
+    # cannot name Unicode categories, so the contract leaves them undecided rather than half-stated.
+    shown = ", ".join(f"U+{ord(c):04X}" for c in dict.fromkeys(rule.unprintable(value)))
+    return Expectation(
+        "either", requirement, None, f"{rule.name} holds {shown}, not printable ({rule.source})"
     )
 
 
@@ -156,8 +167,11 @@ def _volume_verdict(
 def _busy_verdict(contract: Contract, snapshot: Mapping[str, JSON]) -> Expectation:
     rule = contract.field(str(contract.semantics.get("force-field", "force")))
     given = snapshot.get(rule.name)
-    if rule.name in snapshot and not isinstance(given, bool):
-        # A boolean-like string (or a silent null): the document does not say which strings mean true.
+    meanings = rule.boolean_like_strings
+    if isinstance(given, str) and given in meanings:
+        given = meanings[given]
+    elif rule.name in snapshot and not isinstance(given, bool):
+        # A silent null: the document does not say what it means.
         return Expectation(
             "either", "REQ-FORCE-TYPE", None, f"{rule.name} = {json.dumps(given)} on a busy disk"
         )

@@ -54,7 +54,9 @@ def test_fields_of_the_snapshot_object(contract: Contract) -> None:
 def test_huawei_limits_and_types_come_from_the_page(huawei: Contract) -> None:
     assert (huawei.field("name").max_length, huawei.field("description").max_length) == (64, 85)
     assert huawei.field("force").types == ("boolean",)
-    assert huawei.field("force").boolean_like_pattern is None
+    assert huawei.field("force").boolean_like_strings == {}
+    assert not huawei.field("description").printable_only
+    assert huawei.field("description").unprintable("\u0000\U0001f600") == ""
     assert not huawei.field("name").nullable
     assert not huawei.field("metadata").nullable
 
@@ -62,13 +64,68 @@ def test_huawei_limits_and_types_come_from_the_page(huawei: Contract) -> None:
 def test_cinder_overlay_limits_and_types(cinder: Contract) -> None:
     assert (cinder.field("name").max_length, cinder.field("description").max_length) == (255, 255)
     assert cinder.field("force").types == ("boolean", "string")
-    pattern = cinder.field("force").boolean_like_pattern
-    assert pattern is not None
-    assert all(re.fullmatch(pattern, s) for s in ["true", " Yes ", "1", "off", "F", "no"])
-    assert not any(re.fullmatch(pattern, s) for s in ["abc", "2", "truthy", ""])
+    strings = cinder.field("force").boolean_like_strings
+    assert {s for s, meaning in strings.items() if meaning} >= {
+        "true",
+        "True",
+        "TRUE",
+        "yes",
+        "y",
+        "t",
+        "1",
+        "on",
+    }
+    assert {s for s, meaning in strings.items() if not meaning} >= {"false", "No", "n", "f", "0", "OFF"}
+    assert not set(strings) & {" true", "tRuE", "T", "F", "Y", "abc", "2", ""}
     assert cinder.field("name").nullable
     assert cinder.field("metadata").nullable
     assert cinder.field("metadata").value_schema == {"type": "string", "maxLength": 255}
+
+
+def test_cinder_boolean_like_strings_are_exactly_cinders_enum(cinder: Contract) -> None:
+    strings = cinder.field("force").boolean_like_strings
+    assert len(strings) == 24
+    validator = cinder.validator("request")
+    for text, meaning in strings.items():
+        assert validator.is_valid({"snapshot": {"volume_id": "v", "force": text}}), text
+        assert meaning == (text.lower() in {"true", "1", "on", "yes", "y", "t"})
+    assert not validator.is_valid({"snapshot": {"volume_id": "v", "force": " true"}})
+
+
+def test_cinder_description_is_printable_bmp_only(cinder: Contract) -> None:
+    rule = cinder.field("description")
+    assert rule.printable_only
+    assert rule.excluded_categories == ("C", "Zl", "Zp")
+    assert rule.max_codepoint == 0xFFFF
+    assert rule.unprintable("plain, é, 中文, tab\there\u200b\ue000\U0001f600") == "\t\u200b\ue000\U0001f600"
+    assert rule.unprintable("héllo wörld \u3000 ✓") == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "valid"),
+    [
+        ("héllo \u00a0 wörld ✓ 中文 \ufffd", True),
+        ("\u200b", True),  # a format character: only the printable rule refuses it
+        ("a\u0000b", False),
+        ("a\u007fb", False),
+        ("a\u0085b", False),
+        ("a\u2028b", False),
+        ("a\u2029b", False),
+        ("a\ue000b", False),
+        ("a\ufffeb", False),
+        ("a\U0001f600b", False),
+    ],
+)
+def test_cinder_description_pattern_refuses_what_it_can_state(
+    cinder: Contract, text: str, valid: bool
+) -> None:
+    body = {"snapshot": {"volume_id": "v", "description": text}}
+    assert cinder.validator("request").is_valid(body) is valid
+
+
+def test_cinder_summary_allows_extra_fields(huawei: Contract, cinder: Contract) -> None:
+    assert cinder.summary_schema["additionalProperties"] is True
+    assert "additionalProperties" not in huawei.summary_schema
 
 
 def test_summary_statuses_and_time_pattern(contract: Contract) -> None:

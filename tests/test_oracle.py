@@ -84,6 +84,37 @@ def test_force_against_a_busy_disk(force: bool | None, outcome: str, requirement
         assert found.refusal == "volume-busy"
 
 
+@pytest.mark.parametrize(
+    ("force", "outcome", "requirement"),
+    [
+        ("yes", "accept", "REQ-FORCE-TRUE"),
+        ("TRUE", "accept", "REQ-FORCE-TRUE"),
+        ("off", "refuse", "REQ-FORCE-FALSE"),
+    ],
+)
+def test_boolean_like_strings_on_a_busy_disk_mean_what_the_contract_says(
+    force: str, outcome: str, requirement: str
+) -> None:
+    found = expect(CINDER, {"snapshot": {"volume_id": "vol-busy", "force": force}}, VOLUMES)
+    assert (found.outcome, found.requirement) == (outcome, requirement)
+
+
+def test_boolean_like_strings_outside_the_contracts_list_are_refused() -> None:
+    for force in (" true", "tRuE", "T"):
+        found = expect(CINDER, _body(force=force), VOLUMES)
+        assert (found.requirement, found.refusal) == ("REQ-FORCE-TYPE", "invalid-body")
+
+
+def test_unprintable_description_characters_the_pattern_passes_are_silent() -> None:
+    for text in ("zero\u200bwidth", "unassigned \u0378", "trailing newline\n"):
+        found = expect(CINDER, _body(description=text), VOLUMES)
+        assert (found.outcome, found.requirement) == ("either", "REQ-DESCRIPTION"), text
+    emoji = expect(CINDER, _body(description="smile \U0001f600"), VOLUMES)
+    assert (emoji.outcome, emoji.requirement, emoji.refusal) == ("refuse", "REQ-DESCRIPTION", "invalid-body")
+    assert expect(CINDER, _body(description="héllo wörld ✓ 中文"), VOLUMES).outcome == "accept"
+    assert expect(HUAWEI, _body(description="zero\u200bwidth"), VOLUMES).outcome == "accept"
+
+
 def test_a_disk_not_in_a_busy_state_is_not_busy() -> None:
     volumes = Volumes("a", "b", "available", "u", {})
     assert expect(HUAWEI, {"snapshot": {"volume_id": "b"}}, volumes).outcome == "accept"

@@ -53,9 +53,6 @@ IN_USE = "in-use"
 CREATING, AVAILABLE, DELETING = "creating", "available", "deleting"
 SETTLES_TO: Mapping[str, str] = {CREATING: AVAILABLE}
 
-# The contract says which strings are Boolean-like, not which of them mean true; these follow
-# oslo.utils' bool_from_string, which Cinder uses for ``force``.
-_TRUE_WORDS = frozenset({"1", "t", "true", "on", "y", "yes"})
 _MESSAGE_LIMIT = 240
 _TOKEN_LIFETIME = timedelta(hours=24)
 
@@ -112,10 +109,11 @@ def _clip(text: str) -> str:
     return text if len(text) <= _MESSAGE_LIMIT else text[: _MESSAGE_LIMIT - 1] + "…"
 
 
-def _as_bool(value: JSON) -> bool:
-    """How the service reads a ``force`` value that validation let through."""
-    if isinstance(value, str):
-        return value.strip().lower() in _TRUE_WORDS
+def _as_bool(value: JSON, meanings: Mapping[str, bool]) -> bool:
+    """How the service reads a ``force`` value that validation let through, strings by the contract."""
+    if isinstance(value, str) and value in meanings:
+        return meanings[value]
+    # Only a quirk lets any other value through: read it as Python does (a non-empty string is true).
     return bool(value)
 
 
@@ -148,6 +146,7 @@ class SnapshotBackend:
         self._force_field = str(contract.semantics["force-field"])
         # A missing default would be a spec defect; the page states false.
         self._force_default = bool(contract.field(self._force_field).default)
+        self._force_strings = contract.field(self._force_field).boolean_like_strings
         # Real Cinder leaves updated_at null until the first change; the page's example sets it at creation.
         self._stamps_update_on_create = contract.profile != "cinder"
         self.settle_seconds = settle_seconds
@@ -420,7 +419,7 @@ class SnapshotBackend:
 
     def _check_busy(self, volume: Volume, fields: Mapping[str, JSON]) -> None:
         sent = self._force_field in fields
-        force = _as_bool(fields[self._force_field]) if sent else self._force_default
+        force = _as_bool(fields[self._force_field], self._force_strings) if sent else self._force_default
         if not sent and "force-default-true" in self._quirks:
             force = True
         if volume.status not in self.contract.busy_volume_statuses:

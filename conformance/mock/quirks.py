@@ -133,7 +133,7 @@ _CATALOGUE = (
         "a null description is refused",
         lambda c: c.field("description").nullable,
     ),
-    Quirk("force-coerces-strings", "REQ-FORCE-TYPE", "any string force is accepted (truthy when true-like)"),
+    Quirk("force-coerces-strings", "REQ-FORCE-TYPE", "any string force is accepted (non-empty is true)"),
     Quirk("force-coerces-integers", "REQ-FORCE-TYPE", "a numeric force is accepted (non-zero is true)"),
     Quirk("force-default-true", "REQ-FORCE-DEFAULT", "an omitted force behaves as true"),
     Quirk("busy-volume-ignored", "REQ-FORCE-FALSE", "force false on an attaching or in-use disk is accepted"),

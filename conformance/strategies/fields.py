@@ -147,10 +147,10 @@ def forces(contract: Contract) -> st.SearchStrategy[JSON]:
     rule = _rule(contract, "force")
     if "boolean" not in rule.types:
         raise SpecError(f"the contract's force field is not a Boolean ({rule.source})")
-    pattern = rule.boolean_like_pattern
-    if pattern is None:
+    strings = rule.boolean_like_strings
+    if not strings:
         return st.booleans()
-    return st.booleans() | st.from_regex(re.compile(pattern), fullmatch=True)
+    return st.booleans() | st.sampled_from(sorted(strings))
 
 
 def non_boolean_forces(contract: Contract) -> st.SearchStrategy[JSON]:

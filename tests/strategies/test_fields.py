@@ -102,10 +102,13 @@ def test_forces_are_always_accepted_and_non_boolean_forces_never(
 
 def test_boolean_like_strings_only_where_the_contract_takes_them(contract: Contract) -> None:
     forces = strategies.forces(contract)
-    if contract.field("force").boolean_like_pattern is None:
+    strings = contract.field("force").boolean_like_strings
+    if not strings:
         never(forces, lambda v: isinstance(v, str))
     else:
-        find(forces, lambda v: isinstance(v, str))
+        never(forces, lambda v: isinstance(v, str) and v not in strings)
+        find(forces, lambda v: isinstance(v, str) and strings[v])
+        find(forces, lambda v: isinstance(v, str) and not strings[v])
     find(strategies.non_boolean_forces(contract), lambda v: isinstance(v, str))
     find(strategies.non_boolean_forces(contract), lambda v: isinstance(v, int) and not isinstance(v, bool))
 
