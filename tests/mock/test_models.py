@@ -125,7 +125,7 @@ def test_messages_say_what_was_wrong_and_stay_short() -> None:
 
 
 def test_cinder_trims_names_and_leaves_updated_at_null() -> None:
-    created = make_backend("cinder").create_snapshot(PROJECT, body(name="  a  ", description="\tb\n"))
+    created = make_backend("cinder").create_snapshot(PROJECT, body(name="  a  ", description=" \u3000b "))
     assert (created["name"], created["description"], created["updated_at"]) == ("a", "b", None)
 
 

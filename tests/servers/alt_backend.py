@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -19,12 +20,22 @@ from urllib.parse import unquote
 PROFILES = ("huawei", "cinder")
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
 
-_TRUTHY = frozenset({"true", "yes", "1", "on", "t", "y"})
-_FALSY = frozenset({"false", "no", "0", "off", "f", "n"})
+# OpenStack Cinder's exact list (cinder/api/validation/parameter_types.py, ``boolean``): no other case or
+# spacing of these words is taken.
+_TRUTHY = frozenset({"True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes", "y", "t"})
+_FALSY = frozenset({"False", "FALSE", "false", "0", "OFF", "Off", "off", "NO", "No", "no", "n", "f"})
 _BUSY = frozenset({"in-use", "attaching"})
 _ROUTE = re.compile(
     r"^/(?P<version>v\d+)/(?P<project>[^/]+)/(?P<kind>snapshots|volumes)(?:/(?P<item>[^/]+))?/?$"
 )
+
+
+def _require_printable(text: str, code: str) -> None:
+    """Refuse text with a character Cinder's description check refuses: beyond the BMP, C*, Zl or Zp."""
+    for char in text:
+        category = unicodedata.category(char)
+        if ord(char) >= 0xFFFF or category[0] == "C" or category in ("Zl", "Zp"):
+            raise Refusal(400, code, f"snapshot.description holds U+{ord(char):04X}, which is not printable")
 
 
 @dataclass(frozen=True)
@@ -40,6 +51,7 @@ class Rules:
     null_force_is_false: bool
     null_volume_is_unknown: bool
     trims_text: bool
+    printable_description: bool
     stamps_updated_at: bool
     text_default: str | None
 
@@ -59,6 +71,7 @@ class Rules:
                 null_force_is_false=True,
                 null_volume_is_unknown=False,
                 trims_text=False,
+                printable_description=False,
                 stamps_updated_at=True,
                 text_default="",
             )
@@ -73,6 +86,7 @@ class Rules:
                 null_force_is_false=False,
                 null_volume_is_unknown=True,
                 trims_text=True,
+                printable_description=True,
                 stamps_updated_at=False,
                 text_default=None,
             )
@@ -207,6 +221,9 @@ class Backend:
             raise Refusal(400, "EVS.1103", "snapshot.volume_id is required and must be a string")
         name = self._text(option, "name", self.rules.name_max, "EVS.1104")
         description = self._text(option, "description", self.rules.description_max, "EVS.1105")
+        if self.rules.printable_description and isinstance(option.get("description"), str):
+            # Judged on what was sent, before trimming, as Cinder validates before it strips.
+            _require_printable(option["description"], "EVS.1105")
         force = self._force(option)
         metadata = _metadata(option.get("metadata"))
         with self._lock:
@@ -249,10 +266,8 @@ class Backend:
             return False
         if isinstance(value, bool):
             return value
-        if self.rules.boolean_strings and isinstance(value, str):
-            lowered = value.strip().lower()
-            if lowered in _TRUTHY or lowered in _FALSY:
-                return lowered in _TRUTHY
+        if self.rules.boolean_strings and isinstance(value, str) and (value in _TRUTHY or value in _FALSY):
+            return value in _TRUTHY
         raise Refusal(400, "EVS.1106", "snapshot.force accepts true or false only")
 
     def _new_id(self) -> str:
