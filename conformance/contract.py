@@ -23,6 +23,7 @@ from types import MappingProxyType
 from typing import Any
 
 import jsonschema
+import jsonschema_rs
 import yaml
 
 from conformance.errors import SpecError
@@ -145,6 +146,9 @@ class Contract:
     _validators: dict[str, jsonschema.protocols.Validator] = field(
         default_factory=dict, repr=False, compare=False
     )
+    _fast_validators: dict[str, jsonschema_rs.Validator] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     # -- the operation --------------------------------------------------------------------------------
     @property
@@ -265,6 +269,13 @@ class Contract:
                 raise KeyError(f"no body schema documented for {what!r}")
             self._validators[key] = jsonschema.Draft202012Validator(schema)
         return self._validators[key]
+
+    def fast_validator(self, what: str | int) -> jsonschema_rs.Validator:
+        """The schema of ``validator(what)`` compiled for a quick yes/no; ask ``validator`` for the errors."""
+        key = str(what)
+        if key not in self._fast_validators:
+            self._fast_validators[key] = jsonschema_rs.Draft202012Validator(self.validator(what).schema)
+        return self._fast_validators[key]
 
     def _resolved(self, schema: Mapping[str, JSON]) -> dict[str, JSON]:
         key = json.dumps(schema, sort_keys=True, default=str)

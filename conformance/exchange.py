@@ -61,12 +61,14 @@ class Received:
 
 @dataclass(frozen=True)
 class Exchange:
-    """A request and what came back: a response, or a one-line transport error."""
+    """A request and what came back: a response, or a one-line transport error (never both)."""
 
     request: SentRequest
     response: Received | None
     error: str | None = None
     elapsed_s: float = 0.0
+    #: How often the request went out (repeats after a 429, a connection error or a renewed token).
+    attempts: int = 1
 
     def curl(self) -> str:
         """A runnable cURL command that repeats the request, the token read from $EVS_TOKEN."""
@@ -93,7 +95,11 @@ class Exchange:
 
     def describe(self) -> str:
         """One line: method, path, and the status or the transport error."""
-        outcome = self.error if self.response is None else str(self.response.status)
+        outcome = str(self.error) if self.response is None else str(self.response.status)
+        if self.response is not None and self.response.truncated:
+            outcome += f" (body cut at {len(self.response.body)} bytes)"
+        if self.attempts > 1:
+            outcome += f" (after {self.attempts} attempts)"
         return f"{self.request.method} {self.request.url} -> {outcome}"
 
 

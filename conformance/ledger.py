@@ -15,8 +15,9 @@ Example::
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
@@ -31,6 +32,8 @@ Verdict = Literal["pass", "fail", "info", "skip"]
 # writes a violation that is smaller than every one before it, so the minimal case is never lost.
 _VIOLATIONS_KEPT = 20
 _SENTENCES_SHOWN = 3
+#: A violation message names the document line it was judged by as ``Documented: ... (<source>)``.
+_DOCUMENTED_SOURCE = re.compile(r"^Documented: .*\(([^()]+)\)\s*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,26 @@ class RequirementVerdict:
     reproduction: str | None = None
     observations: int = 0
     violations: int = 0
+    #: Where the document states what the minimal case broke (a table row, the field's x-source).
+    document_line: str | None = None
+
+
+@dataclass(frozen=True)
+class LeftSnapshot:
+    """A snapshot the run created and could not clean up, and why."""
+
+    id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Cleanup:
+    """What cleanup at the end of a run did: snapshots deleted (and seen gone), and those left behind."""
+
+    deleted: int = 0
+    left: tuple[LeftSnapshot, ...] = ()
+    #: Why cleanup did not run at all (``--no-cleanup``, the embedded mock), or None when it ran.
+    skipped: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,8 +88,10 @@ class _Tally:
 class Ledger:
     """One process's observations, appended to a JSON-lines file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, redact: Callable[[str], str] | None = None) -> None:
         self.path = path
+        #: Applied to every line before it is written, so no secret reaches the file.
+        self.redact = redact
         #: The test in progress, used when a call names none.
         self.current_test = ""
         self.cases = 0
@@ -115,6 +140,17 @@ class Ledger:
     def skip(self, requirement: str, reason: str) -> None:
         """Record that a requirement was not tested, and why (a configuration reason)."""
         self._write({"kind": "skip", "req": requirement, "reason": reason})
+
+    def cleaned(self, cleanup: Cleanup) -> None:
+        """Record what this process's cleanup deleted and left behind."""
+        self._write(
+            {
+                "kind": "cleanup",
+                "deleted": cleanup.deleted,
+                "left": [{"id": s.id, "reason": s.reason} for s in cleanup.left],
+                "skipped": cleanup.skipped,
+            }
+        )
 
     def describe(self, target: Mapping[str, Any]) -> None:
         """Record what this process tested (no secrets), for the report's ``target``."""
@@ -189,7 +225,20 @@ class Ledger:
         if self._file is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = self.path.open("a", encoding="utf-8")
+        if self.redact is not None:
+            line = redact_values(line, self.redact)
         self._file.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+def redact_values(data: Any, redact: Callable[[str], str]) -> Any:
+    """``data`` with ``redact`` applied to every string value in it (keys are the tool's own words)."""
+    if isinstance(data, str):
+        return redact(data)
+    if isinstance(data, Mapping):
+        return {key: redact_values(value, redact) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [redact_values(value, redact) for value in data]
+    return data
 
 
 def _size(exchange: Exchange | None) -> int:
@@ -220,6 +269,26 @@ def read_target(paths: Iterable[Path]) -> dict[str, Any] | None:
     return None
 
 
+def merge_cleanup(paths: Iterable[Path]) -> Cleanup | None:
+    """Add up the cleanups of every process; None when no process recorded one."""
+    deleted = 0
+    left: list[LeftSnapshot] = []
+    skipped: dict[str, None] = {}
+    seen = False
+    for line in read_lines(paths):
+        if line["kind"] != "cleanup":
+            continue
+        seen = True
+        deleted += int(line["deleted"])
+        left += [LeftSnapshot(str(entry["id"]), str(entry["reason"])) for entry in line["left"]]
+        if line.get("skipped"):
+            skipped[str(line["skipped"])] = None
+    if not seen:
+        return None
+    # Every process skips for the same reason, or none does.
+    return Cleanup(deleted, tuple(left), next(iter(skipped), None))
+
+
 def merge_stats(paths: Iterable[Path]) -> Stats:
     """Sum the figures of every process."""
     cases = creates = 0
@@ -248,7 +317,7 @@ def merge(paths: Iterable[Path]) -> dict[str, RequirementVerdict]:
     merged: dict[str, _Merged] = defaultdict(_Merged)
     for line in read_lines(paths):
         kind = line["kind"]
-        if kind in ("stats", "target"):
+        if kind in ("stats", "target", "cleanup"):
             continue
         entry = merged[line["req"]]
         if kind == "ok":
@@ -278,7 +347,13 @@ def _verdict(requirement: str, entry: _Merged) -> RequirementVerdict:
             f"Minimal case ({minimal['check'] or minimal['test']}):\n{minimal['message']}"
         )
         return RequirementVerdict(
-            requirement, "fail", evidence, minimal.get("curl"), entry.ok, entry.violation_count
+            requirement,
+            "fail",
+            evidence,
+            minimal.get("curl"),
+            entry.ok,
+            entry.violation_count,
+            document_line(str(minimal["message"])),
         )
     if entry.ok:
         evidence = f"Checked on {entry.ok} observation(s) in {_listed(entry.ok_tests)}."
@@ -294,6 +369,12 @@ def _verdict(requirement: str, entry: _Merged) -> RequirementVerdict:
         return RequirementVerdict(requirement, "info", evidence, entry.info_curl)
     reasons = " ".join(_sentence(r) for r in entry.skips) or "Not exercised in this run."
     return RequirementVerdict(requirement, "skip", reasons)
+
+
+def document_line(message: str) -> str | None:
+    """The document line a violation message was judged by (``Documented: ... (Table 4 .../name)``)."""
+    found = _DOCUMENTED_SOURCE.findall(message)
+    return found[-1].strip() if found else None
 
 
 def _listed(tests: dict[str, None]) -> str:

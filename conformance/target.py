@@ -1,36 +1,53 @@
 """The HTTP side of the suite: one keep-alive client, every exchange recorded with the token masked.
 
-Transport failures (timeouts, resets, garbage) come back as an ``Exchange`` with ``error`` set, never as an
-exception, so a check can say what the target did wrong.
+Transport failures (timeouts, resets, garbage, a body cut short) come back as an ``Exchange`` with ``error``
+set, never as an exception, so a check can say what the target did wrong. The target is talked to politely
+and for a bounded time: an optional rate limit, a 429's ``Retry-After`` honoured, connection errors on GET
+and DELETE retried with back-off (a create never is), a per-request timeout, an overall deadline, and
+responses read up to a size cap.
 
 Example::
 
     with Target(contract, settings.target) as target:
         exchange = target.create({"snapshot": {"volume_id": volume}})
         exchange = target.create(raw=b"{", token=None)     # malformed JSON, no token header
+        safe = redact(log_text, target.secrets())
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import json
+import ssl
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Final
 from urllib.parse import quote
 
 import httpx
 
+from conformance.auth import TokenSource, is_loopback, redact
 from conformance.contract import JSON, Contract
-from conformance.errors import TargetError
+from conformance.errors import TargetError, UsageError
 from conformance.exchange import MASK, Exchange, Received, SentRequest
-from conformance.settings import HttpSettings, TargetSettings
+from conformance.settings import TargetSettings
 
 JSON_MEDIA_TYPE: Final = "application/json"
 #: The status of a disk a plain snapshot may be taken of (a disk API word; the contract lists busy ones).
 AVAILABLE_DISK_STATUS: Final = "available"
+#: The error of every exchange not sent because the run's overall deadline has passed.
+DEADLINE_REACHED: Final = "overall deadline reached"
+#: Methods repeated after a connection error: repeating them cannot create anything.
+RETRIED_METHODS: Final = frozenset({"GET", "DELETE"})
+# Timeouts are not among them: repeating a request to a target that hangs only multiplies the wait.
+_CONNECTION_ERRORS: Final = (httpx.NetworkError, httpx.RemoteProtocolError)
+_REDIRECTS: Final = frozenset(range(300, 400))
 
 
 class _Default(enum.Enum):
@@ -48,8 +65,56 @@ class BudgetExhausted(Exception):
     """The run may not create another snapshot (``--max-creates``); the test is skipped, not failed."""
 
 
+class Pacer:
+    """Spaces requests at least ``1 / per_second`` apart, across every thread that shares it."""
+
+    def __init__(
+        self,
+        per_second: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if per_second <= 0:
+            raise UsageError("the rate limit must be positive")
+        self.interval = 1.0 / per_second
+        self._clock = clock
+        self._sleep = sleep
+        self._next = float("-inf")
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        """Return when the next request may go; the slot is reserved under the lock, the sleep is not."""
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            self._sleep(slot - now)
+
+
+class _BodyFailure(Exception):
+    """The status line arrived but the body did not (the connection dropped, or the body was too slow)."""
+
+    def __init__(self, status: int, size: int, cause: str, *, retriable: bool) -> None:
+        super().__init__(f"{cause} (after HTTP {status} and {size} bytes of body)")
+        self.retriable = retriable
+
+
+@dataclass(frozen=True)
+class _Delivery:
+    received: Received | None
+    error: str | None
+    attempts: int
+
+
 class Target:
-    """The endpoint under test, seen through one keep-alive ``httpx.Client``."""
+    """The endpoint under test, seen through one keep-alive ``httpx.Client``.
+
+    ``deadline_at`` is a ``time.monotonic()`` instant after which nothing is sent (default: the settings'
+    ``deadline_s`` from now); the monotonic clock is system-wide, so processes of one run can share it.
+    Raises TargetError before any request when a token would go over plain HTTP to another machine.
+    """
 
     def __init__(
         self,
@@ -58,14 +123,22 @@ class Target:
         *,
         max_creates: int | None = None,
         transport: httpx.BaseTransport | None = None,
+        deadline_at: float | None = None,
     ) -> None:
+        _refuse_plain_http(settings)
         self.contract = contract
         self.settings = settings
         self.max_creates = max_creates
         self.exchanges = 0
         self.creates = 0
+        if deadline_at is None and settings.deadline_s is not None:
+            deadline_at = time.monotonic() + settings.deadline_s
+        self.deadline_at = deadline_at
         self._created: dict[str, None] = {}  # insertion-ordered set of snapshot IDs not yet deleted
-        self._client = _client(settings.http, transport)
+        self._tokens = _token_source(settings)
+        self._pacer = None if settings.rate_limit_per_s is None else Pacer(settings.rate_limit_per_s)
+        self._client = _client(settings, transport)
+        self._base_url = settings.base_url.rstrip("/")
         project = quote(settings.project_id, safe="")
         self.collection_path = contract.path_template.replace("{project_id}", project)
         self._volumes_path = f"{contract.api_prefix}/{project}/volumes"
@@ -101,7 +174,7 @@ class Target:
     def delete_snapshot(self, snapshot_id: str) -> Exchange:
         exchange = self.request("DELETE", self.snapshot_path(snapshot_id))
         if exchange.response is not None and (
-            200 <= exchange.response.status < 300 or exchange.response.status == 404
+            200 <= exchange.response.status < 300 or exchange.response.status == httpx.codes.NOT_FOUND
         ):
             self._created.pop(snapshot_id, None)
         return exchange
@@ -128,6 +201,14 @@ class Target:
         """Delete every snapshot this run created and still tracks; returns the delete exchanges."""
         return [self.delete_snapshot(snapshot_id) for snapshot_id in self.created_ids]
 
+    def secrets(self) -> tuple[str, ...]:
+        """Every value no artefact may hold: each token handed out and the password, if any."""
+        return () if self._tokens is None else self._tokens.secrets()
+
+    def remaining_s(self) -> float | None:
+        """Seconds left before the overall deadline (None without one; zero or less once it passed)."""
+        return None if self.deadline_at is None else self.deadline_at - time.monotonic()
+
     # -- the generic request ------------------------------------------------------------------------
     def request(
         self,
@@ -140,67 +221,165 @@ class Target:
         content_type: str | None = JSON_MEDIA_TYPE,
         headers: Mapping[str, str] | None = None,
     ) -> Exchange:
-        """Send one request to ``path`` (relative to the base URL) and record the exchange."""
+        """Send one request to ``path`` (relative to the base URL) and record the exchange.
+
+        With the configured token, a 401 makes the token source renew the token (at most as often as it
+        allows) and the request is sent once more with the fresh one.
+        """
         has_json = raw is None and body is not NO_BODY
         content = raw if raw is not None else _serialise(body) if has_json else None
-        sent_headers = self._headers(token, content_type if content is not None else None, headers)
-        url = self.settings.base_url.rstrip("/") + path
+        json_body = body if has_json else None
+        content_type = content_type if content is not None else None
+        configured = token is CONFIGURED_TOKEN
+        sent = self._current_token() if configured else token
+        assert not isinstance(sent, _Default)
+        self.exchanges += 1
+        exchange = self._exchange(method, path, content, json_body, has_json, sent, content_type, headers)
+        response = exchange.response
+        if not (configured and sent is not None and self._tokens is not None):
+            return exchange
+        if response is None or response.status != httpx.codes.UNAUTHORIZED:
+            return exchange
+        try:
+            fresh = self._tokens.renew(rejected=sent)
+        except TargetError as exc:
+            error = f"HTTP {response.status} and the token could not be renewed: {exc}"
+            return dataclasses.replace(exchange, response=None, error=self._redact(error))
+        if fresh is None:
+            return exchange
+        again = self._exchange(method, path, content, json_body, has_json, fresh, content_type, headers)
+        return dataclasses.replace(
+            again, elapsed_s=exchange.elapsed_s + again.elapsed_s, attempts=exchange.attempts + again.attempts
+        )
+
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        content: bytes | None,
+        json_body: JSON,
+        has_json: bool,
+        token: str | None,
+        content_type: str | None,
+        extra: Mapping[str, str] | None,
+    ) -> Exchange:
+        url = self._base_url + path
+        sent_headers = self._headers(token, content_type, extra)
         request = self._client.build_request(method, url, content=content, headers=sent_headers)
+        secrets = self.secrets()
         recorded = SentRequest(
             method=method,
             url=url,
-            headers={name: self._masked(name, value) for name, value in request.headers.items()},
+            headers={name: self._masked(name, value, secrets) for name, value in request.headers.items()},
             body=content,
-            json_body=body if has_json else None,
+            json_body=json_body,
             has_json_body=has_json,
         )
-        self.exchanges += 1
         started = time.perf_counter()
-        try:
-            received = self._send(request)
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}".replace("\n", " ").strip()
-            return Exchange(recorded, None, error, time.perf_counter() - started)
-        return Exchange(recorded, received, None, time.perf_counter() - started)
+        delivery = self._deliver(request)
+        error = None if delivery.error is None else self._redact(delivery.error)
+        return Exchange(recorded, delivery.received, error, time.perf_counter() - started, delivery.attempts)
 
-    def _send(self, request: httpx.Request) -> Received:
-        limit = self.settings.http.max_response_bytes
+    def _deliver(self, request: httpx.Request) -> _Delivery:
+        """Send ``request``; repeat it, within bounds, after a 429 or (GET, DELETE) a connection error."""
+        settings = self.settings
+        retriable = request.method in RETRIED_METHODS
+        attempts = 0
+        while True:
+            if self._pacer is not None:
+                self._pacer.wait()
+            remaining = self.remaining_s()
+            if remaining is not None and remaining <= 0:
+                return _Delivery(None, DEADLINE_REACHED, attempts)
+            attempts += 1
+            pause = settings.retry_backoff_s * 2 ** (attempts - 1)
+            try:
+                received = self._send(request, remaining)
+            except _BodyFailure as exc:
+                if not (retriable and exc.retriable and attempts <= settings.retries and self._pause(pause)):
+                    return _Delivery(None, str(exc), attempts)
+                continue
+            except httpx.HTTPError as exc:
+                repeat = retriable and isinstance(exc, _CONNECTION_ERRORS) and attempts <= settings.retries
+                if not (repeat and self._pause(pause)):
+                    return _Delivery(None, _describe(exc), attempts)
+                continue
+            if received.status == httpx.codes.TOO_MANY_REQUESTS and attempts <= settings.retries:
+                asked = retry_after_s(received.headers.get("retry-after"))
+                wait = pause if asked is None else asked
+                # A target asking for a longer pause than allowed gets its 429 recorded as the answer.
+                if wait <= settings.max_retry_after_s and self._pause(wait):
+                    continue
+            return _Delivery(received, None, attempts)
+
+    def _pause(self, seconds: float) -> bool:
+        """Sleep before a repeat; False (and no sleep) when the pause would run past the deadline."""
+        remaining = self.remaining_s()
+        if remaining is not None and seconds >= remaining:
+            return False
+        if seconds > 0:
+            time.sleep(seconds)
+        return True
+
+    def _send(self, request: httpx.Request, remaining: float | None) -> Received:
+        budget = self.settings.timeout_s
+        if remaining is not None and remaining < budget:
+            # Near the deadline every phase of the request gets only what is left.
+            budget = remaining
+            request.extensions["timeout"] = httpx.Timeout(remaining).as_dict()
+        limit = self.settings.max_response_bytes
         response = self._client.send(request, stream=True)
+        # httpx bounds each read; a body trickled in slowly is bounded here as a whole.
+        give_up_at = time.monotonic() + budget
+        chunks: list[bytes] = []
+        size = 0
+        truncated = False
         try:
-            chunks: list[bytes] = []
-            size = 0
-            truncated = False
             for chunk in response.iter_bytes():
                 chunks.append(chunk)
                 size += len(chunk)
                 if size > limit:
                     truncated = True
                     break
-            body = b"".join(chunks)[:limit]
+                if time.monotonic() > give_up_at:
+                    cause = f"ReadTimeout: the body took longer than {budget:g} s"
+                    raise _BodyFailure(response.status_code, size, cause, retriable=False)
+        except httpx.HTTPError as exc:
+            retriable = isinstance(exc, _CONNECTION_ERRORS)
+            raise _BodyFailure(response.status_code, size, _describe(exc), retriable=retriable) from exc
         finally:
             response.close()
+        body = b"".join(chunks)[:limit]
         headers = {name.lower(): value for name, value in response.headers.items()}
+        secrets = self.secrets()
+        if any(secret in value for value in headers.values() for secret in secrets):
+            # A target that echoes the token back must not get it into a report.
+            headers = {name: redact(value, secrets) for name, value in headers.items()}
         return Received(response.status_code, headers, body, truncated)
 
+    def _current_token(self) -> str | None:
+        return None if self._tokens is None else self._tokens.token()
+
     def _headers(
-        self, token: str | _Default | None, content_type: str | None, extra: Mapping[str, str] | None
+        self, token: str | None, content_type: str | None, extra: Mapping[str, str] | None
     ) -> dict[str, str]:
         headers = {"Accept": JSON_MEDIA_TYPE}
         if content_type is not None:
             headers["Content-Type"] = content_type
-        chosen = self.settings.token if token is CONFIGURED_TOKEN else token
-        if isinstance(chosen, str):
-            headers[self.contract.token_header] = chosen
+        if token is not None:
+            headers[self.contract.token_header] = token
         headers.update(extra or {})
         return headers
 
-    def _masked(self, name: str, value: str) -> str:
-        secret = self.settings.token
-        if secret and secret in value:
+    def _masked(self, name: str, value: str, secrets: tuple[str, ...]) -> str:
+        # A deliberately invalid token is no secret and stays readable, so a reproduction can repeat it.
+        if value in secrets and name.lower() == self.contract.token_header.lower():
             return MASK
-        if name.lower() == self.contract.token_header.lower() and value == secret:
-            return MASK
-        return value
+        return redact(value, secrets) if any(secret in value for secret in secrets) else value
+
+    def _redact(self, text: str) -> str:
+        secrets = self.secrets()
+        return redact(text, secrets) if any(secret in text for secret in secrets) else text
 
     # -- lifetime -----------------------------------------------------------------------------------
     def close(self) -> None:
@@ -215,17 +394,68 @@ class Target:
         self.close()
 
 
-def _client(settings: HttpSettings, transport: httpx.BaseTransport | None) -> httpx.Client:
+def retry_after_s(value: str | None, *, now: datetime | None = None) -> float | None:
+    """The pause a ``Retry-After`` header asks for (seconds or an HTTP date), or None when unreadable."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _refuse_plain_http(settings: TargetSettings) -> None:
+    url = httpx.URL(settings.base_url)
+    if url.scheme != "http" or not settings.has_credentials or settings.allow_plain_http:
+        return
+    if not is_loopback(url.host):
+        raise TargetError(
+            f"refusing to send the token over plain HTTP to {url.host}; use https:// "
+            "(or allow plain HTTP explicitly)"
+        )
+
+
+def _token_source(settings: TargetSettings) -> TokenSource | None:
+    if settings.token_source is not None:
+        return settings.token_source
+    return None if settings.token is None else TokenSource.from_token(settings.token)
+
+
+def _client(settings: TargetSettings, transport: httpx.BaseTransport | None) -> httpx.Client:
     return httpx.Client(
-        timeout=httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s),
+        timeout=httpx.Timeout(settings.timeout_s),
         limits=httpx.Limits(
             max_connections=settings.max_connections, max_keepalive_connections=settings.max_connections
         ),
-        # A token must never follow a redirect to another place.
+        # A token must never follow a redirect to another place; a 3xx is recorded as the answer.
         follow_redirects=False,
+        verify=tls_verification(settings),
         transport=transport,
         trust_env=False,
     )
+
+
+def tls_verification(settings: TargetSettings) -> ssl.SSLContext | bool:
+    """What httpx's ``verify`` should be for these settings; raises UsageError for an unusable CA bundle."""
+    if settings.insecure:
+        return False
+    if settings.ca_bundle is None:
+        return True
+    try:
+        return ssl.create_default_context(cafile=str(settings.ca_bundle))
+    except (OSError, ssl.SSLError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise UsageError(f"cannot use the CA bundle {settings.ca_bundle}: {reason}") from exc
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".replace("\n", " ").strip()
 
 
 def _serialise(body: JSON) -> bytes:
@@ -264,6 +494,12 @@ def read_disk(target: Target, volume_id: str) -> Disk:
     if response.status == 404:
         raise TargetError(
             f"disk {volume_id} does not exist in project {target.settings.project_id} ({where})"
+        )
+    if response.status in _REDIRECTS:
+        location = response.headers.get("location", "?")
+        raise TargetError(
+            f"{where} answered {response.status}, a redirect to {location} (not followed with the token; "
+            "give the final base URL)"
         )
     if not 200 <= response.status < 300:
         raise TargetError(f"cannot read disk {volume_id}: {where} answered {response.status}")

@@ -86,3 +86,15 @@ def test_describe_names_the_status_or_the_error() -> None:
     assert (
         Exchange(sent(None), None, "ReadTimeout: timed out").describe().endswith("-> ReadTimeout: timed out")
     )
+
+
+def test_describe_says_when_a_body_was_cut_and_how_often_the_request_went() -> None:
+    cut = Exchange(sent(None), Received(202, {}, b"x" * 10, truncated=True))
+    assert cut.describe().endswith("-> 202 (body cut at 10 bytes)")
+    repeated = Exchange(sent(None), Received(200, {}, b""), attempts=3)
+    assert repeated.describe().endswith("-> 200 (after 3 attempts)")
+    assert (
+        Exchange(sent(None), None, "overall deadline reached", attempts=0)
+        .describe()
+        .endswith("-> overall deadline reached")
+    )

@@ -34,6 +34,21 @@ DEFAULTS: dict[str, Any] = {
     "evs_mock_quirk": [],
     "evs_embedded_mock": False,
     "evs_no_shrink": False,
+    "evs_iam_url": None,
+    "evs_username": None,
+    "evs_domain": None,
+    "evs_project_name": None,
+    "evs_ca_bundle": None,
+    "evs_insecure": False,
+    "evs_allow_plain_http": False,
+    "evs_timeout": 30.0,
+    "evs_deadline": None,
+    "evs_rate_limit": None,
+    "evs_retries": 2,
+    "evs_no_cleanup": False,
+    "evs_cleanup_timeout": 60.0,
+    "evs_dry_run": False,
+    "evs_waivers": None,
 }
 
 

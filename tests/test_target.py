@@ -1,18 +1,32 @@
-"""The HTTP side, driven through httpx.MockTransport: what is sent, what is recorded, what is counted."""
+"""The HTTP side, driven through httpx.MockTransport: what is sent, recorded, counted, retried and refused."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import shlex
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
 
+from conformance.auth import PasswordCredentials, TokenSource
 from conformance.contract import Contract, load_contract
-from conformance.errors import TargetError
+from conformance.errors import TargetError, UsageError
 from conformance.exchange import MASK
-from conformance.settings import HttpSettings, TargetSettings
-from conformance.target import BudgetExhausted, Target, check_disks, read_disk
+from conformance.settings import TargetSettings
+from conformance.target import (
+    DEADLINE_REACHED,
+    BudgetExhausted,
+    Pacer,
+    Target,
+    check_disks,
+    read_disk,
+    retry_after_s,
+)
 
 TOKEN = "secret-token-123"
 PROJECT = "proj-1"
@@ -125,12 +139,13 @@ def test_a_large_response_is_cut_at_the_cap(contract: Contract) -> None:
     target = target_with(
         contract,
         lambda _: httpx.Response(200, content=b"x" * 5000),
-        http=HttpSettings(max_response_bytes=1000),
+        max_response_bytes=1000,
     )
     response = target.list_snapshots().response
     assert response is not None
     assert response.truncated
     assert len(response.body) == 1000
+    assert "cut at 1000 bytes" in target.list_snapshots().describe()
 
 
 @pytest.mark.parametrize(
@@ -257,3 +272,381 @@ def test_check_disks_wants_the_stated_states(contract: Contract) -> None:
         check_disks(target, None, "busy")
     statuses.update({VOLUME: "available", "busy": "in-use"})
     assert [d.id for d in check_disks(target, VOLUME, "busy")] == [VOLUME, "busy"]
+
+
+# -- transport safety ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"base_url": "http://evs.example.test"},
+        {"base_url": "http://10.1.2.3:8080"},
+        {"base_url": "http://evs.example.test", "token": None, "token_source": TokenSource.from_token("t")},
+    ],
+)
+def test_a_token_is_not_sent_over_plain_http_to_another_machine(
+    contract: Contract, changes: dict[str, object]
+) -> None:
+    recorder = Recorder(accepted())
+    with pytest.raises(TargetError, match="refusing to send the token over plain HTTP to") as caught:
+        target_with(contract, recorder, **changes)
+    assert "\n" not in str(caught.value)
+    assert recorder.requests == []
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"base_url": "http://localhost:8080"},
+        {"base_url": "http://[::1]:8080"},
+        {"base_url": "https://evs.example.test"},
+        {"base_url": "http://evs.example.test", "allow_plain_http": True},
+        {"base_url": "http://evs.example.test", "token": None},
+    ],
+)
+def test_plain_http_is_fine_on_loopback_with_tls_when_allowed_or_without_a_token(
+    contract: Contract, changes: dict[str, object]
+) -> None:
+    recorder = Recorder(accepted())
+    target_with(contract, recorder, **changes).create({"snapshot": {}})
+    assert len(recorder.requests) == 1
+
+
+def test_tls_settings_that_cannot_work_are_usage_errors(contract: Contract, tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="contradict"):
+        settings(insecure=True, ca_bundle=tmp_path / "ca.pem")
+    with pytest.raises(UsageError, match="cannot use the CA bundle"):
+        Target(contract, settings(base_url="https://127.0.0.1:9", ca_bundle=tmp_path / "missing.pem"))
+    (tmp_path / "junk.pem").write_text("not a certificate")
+    with pytest.raises(UsageError, match="cannot use the CA bundle"):
+        Target(contract, settings(base_url="https://127.0.0.1:9", ca_bundle=tmp_path / "junk.pem"))
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"timeout_s": 0}, "timeout must be positive"),
+        ({"deadline_s": -1}, "deadline must be positive"),
+        ({"rate_limit_per_s": 0}, "rate limit must be positive"),
+        ({"retries": -1}, "zero or more"),
+        ({"max_response_bytes": 0}, "size cap"),
+        ({"token_source": TokenSource.from_token("t")}, "not both"),
+    ],
+)
+def test_target_settings_refuse_nonsense(changes: dict[str, object], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        settings(**changes)
+
+
+def test_settings_never_show_the_token() -> None:
+    shown = settings(token_source=None)
+    assert TOKEN not in repr(shown)
+    assert TOKEN not in json.dumps(shown.public())
+    assert shown.public()["tls_verified"] is True
+
+
+def test_a_redirect_is_reported_by_the_disk_check(contract: Contract) -> None:
+    elsewhere = "http://127.0.0.1:8/v2/x"
+    target = target_with(contract, lambda _: httpx.Response(307, headers={"location": elsewhere}))
+    with pytest.raises(TargetError, match=f"answered 307, a redirect to {elsewhere}"):
+        read_disk(target, VOLUME)
+
+
+# -- tokens ----------------------------------------------------------------------------------------------
+PASSWORD = "pw-not-for-reports"
+
+
+def password_source(*tokens: str | None) -> tuple[TokenSource, list[httpx.Request]]:
+    """A token source whose identity service issues ``tokens`` in turn (None: refuses with 401)."""
+    issued = list(tokens)
+    seen: list[httpx.Request] = []
+
+    def issue(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        token = issued.pop(0)
+        if token is None:
+            return httpx.Response(401, json={"error": {"message": "The request you have made requires auth"}})
+        return httpx.Response(201, headers={"X-Subject-Token": token}, json={"token": {}})
+
+    client = httpx.Client(transport=httpx.MockTransport(issue))
+    credentials = PasswordCredentials(
+        iam_url="http://127.0.0.1:9/v3", username="qa", password=PASSWORD, domain="d", project_id=PROJECT
+    )
+    return TokenSource.from_password(client, credentials), seen
+
+
+def accepting_only(token: str) -> Handler:
+    def respond(request: httpx.Request) -> httpx.Response:
+        if request.headers.get("X-Auth-Token") == token:
+            return httpx.Response(202, json={"snapshot": {"id": "s"}})
+        return httpx.Response(401, json={"error": {"message": "token expired"}})
+
+    return respond
+
+
+def test_a_401_renews_the_token_once_and_repeats_the_request(contract: Contract) -> None:
+    source, issued = password_source("tok-old", "tok-new")
+    recorder = Recorder(accepting_only("tok-new"))
+    target = target_with(contract, recorder, token=None, token_source=source)
+    exchange = target.create({"snapshot": {}})
+    assert [r.headers["X-Auth-Token"] for r in recorder.requests] == ["tok-old", "tok-new"]
+    assert exchange.response is not None
+    assert exchange.response.status == 202
+    assert exchange.attempts == 2
+    assert exchange.request.headers["x-auth-token"] == MASK
+    assert target.secrets() == (PASSWORD, "tok-old", "tok-new")
+    assert len(issued) == 2
+
+
+def test_a_second_401_is_recorded_as_the_answer(contract: Contract) -> None:
+    source, issued = password_source("tok-1", "tok-2")
+    recorder = Recorder(accepting_only("never"))
+    exchange = target_with(contract, recorder, token=None, token_source=source).list_snapshots()
+    assert len(recorder.requests) == 2
+    assert exchange.response is not None
+    assert exchange.response.status == 401
+    assert len(issued) == 2
+
+
+@pytest.mark.parametrize("token", [None, "deliberately-invalid"])
+def test_deliberately_unauthenticated_requests_are_not_renewed(contract: Contract, token: str | None) -> None:
+    source, issued = password_source("tok-1", "tok-2")
+    recorder = Recorder(accepting_only("tok-1"))
+    exchange = target_with(contract, recorder, token=None, token_source=source).create({}, token=token)
+    assert len(recorder.requests) == 1
+    assert exchange.response is not None
+    assert exchange.response.status == 401
+    assert issued == []
+
+
+def test_a_fixed_token_is_not_renewed(contract: Contract) -> None:
+    recorder = Recorder(accepting_only("never"))
+    exchange = target_with(contract, recorder).create({"snapshot": {}})
+    assert len(recorder.requests) == 1
+    assert exchange.attempts == 1
+
+
+def test_a_failed_renewal_is_recorded_without_the_password(contract: Contract) -> None:
+    source, _ = password_source("tok-1", None)
+    exchange = target_with(contract, accepting_only("never"), token=None, token_source=source).create({})
+    assert exchange.response is None
+    assert exchange.error is not None
+    assert exchange.error.startswith("HTTP 401 and the token could not be renewed")
+    assert PASSWORD not in exchange.error
+
+
+def test_a_token_echoed_by_the_target_is_masked_in_what_is_recorded(contract: Contract) -> None:
+    def echo(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, headers={"x-echo": f"got {request.headers['X-Auth-Token']}"})
+
+    exchange = target_with(contract, echo).request("GET", "/x", headers={"X-Trace": f"t={TOKEN}"})
+    assert exchange.response is not None
+    assert exchange.response.headers["x-echo"] == f"got {MASK}"
+    assert exchange.request.headers["x-trace"] == f"t={MASK}"
+    assert TOKEN not in repr(exchange)
+
+
+# -- politeness and bounds -------------------------------------------------------------------------------
+def sequence(*answers: httpx.Response | Exception) -> Recorder:
+    """A recorder that gives ``answers`` in turn (raising the exceptions), then repeats the last."""
+    pending = list(answers)
+
+    def respond(_: httpx.Request) -> httpx.Response:
+        answer = pending.pop(0) if len(pending) > 1 else pending[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    return Recorder(respond)
+
+
+def too_many(retry_after: str | None) -> httpx.Response:
+    headers = {} if retry_after is None else {"Retry-After": retry_after}
+    return httpx.Response(429, headers=headers)
+
+
+@pytest.mark.parametrize("retry_after", ["0", "Thu, 01 Jan 2015 00:00:00 GMT", None])
+def test_a_429_is_waited_out_and_the_request_repeated(contract: Contract, retry_after: str | None) -> None:
+    recorder = sequence(too_many(retry_after), httpx.Response(202, json={"snapshot": {"id": "s"}}))
+    target = target_with(contract, recorder, retry_backoff_s=0.01)
+    exchange = target.create({"snapshot": {}})
+    assert len(recorder.requests) == 2
+    assert exchange.response is not None
+    assert exchange.response.status == 202
+    assert exchange.attempts == 2
+    assert target.creates == 1
+
+
+@pytest.mark.parametrize(("retry_after", "changes"), [("3600", {}), ("0", {"retries": 0})])
+def test_a_429_beyond_the_bounds_is_the_answer(
+    contract: Contract, retry_after: str, changes: dict[str, object]
+) -> None:
+    recorder = sequence(too_many(retry_after), httpx.Response(202))
+    started = time.monotonic()
+    exchange = target_with(contract, recorder, **changes).create({"snapshot": {}})
+    assert time.monotonic() - started < 1
+    assert len(recorder.requests) == 1
+    assert exchange.response is not None
+    assert exchange.response.status == 429
+
+
+def test_a_persistent_429_is_the_answer_after_the_retries(contract: Contract) -> None:
+    recorder = sequence(too_many("0"))
+    exchange = target_with(contract, recorder, retries=3).list_snapshots()
+    assert len(recorder.requests) == 4
+    assert exchange.attempts == 4
+    assert exchange.response is not None
+    assert exchange.response.status == 429
+    assert "(after 4 attempts)" in exchange.describe()
+
+
+def test_retry_after_reads_seconds_and_http_dates() -> None:
+    now = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
+    assert retry_after_s("7") == 7.0
+    assert retry_after_s(" 0 ") == 0.0
+    assert retry_after_s("Fri, 01 May 2026 12:00:30 GMT", now=now) == 30.0
+    assert retry_after_s("Fri, 01 May 2026 11:00:00 GMT", now=now) == 0.0
+    assert retry_after_s("soon") is None
+    assert retry_after_s("-5") is None
+    assert retry_after_s(None) is None
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_connection_errors_on_reads_and_deletes_are_retried_with_back_off(
+    contract: Contract, method: str
+) -> None:
+    recorder = sequence(httpx.ConnectError("refused"), httpx.ReadError("reset"), httpx.Response(200, json={}))
+    started = time.monotonic()
+    exchange = target_with(contract, recorder, retry_backoff_s=0.05).request(method, "/x")
+    # Two pauses: 0.05 s, then twice that.
+    assert time.monotonic() - started >= 0.15
+    assert len(recorder.requests) == 3
+    assert exchange.response is not None
+    assert exchange.attempts == 3
+
+
+def test_retries_are_bounded_and_the_last_error_recorded(contract: Contract) -> None:
+    recorder = sequence(httpx.RemoteProtocolError("Server disconnected"))
+    exchange = target_with(contract, recorder, retries=2, retry_backoff_s=0).get_snapshot("s")
+    assert len(recorder.requests) == 3
+    assert exchange.error == "RemoteProtocolError: Server disconnected"
+
+
+@pytest.mark.parametrize(
+    "failure", [httpx.ConnectError("refused"), httpx.RemoteProtocolError("Server disconnected")]
+)
+def test_a_create_is_never_retried_blindly(contract: Contract, failure: Exception) -> None:
+    recorder = sequence(failure, httpx.Response(202, json={"snapshot": {"id": "s"}}))
+    exchange = target_with(contract, recorder, retry_backoff_s=0).create({"snapshot": {}})
+    assert len(recorder.requests) == 1
+    assert exchange.response is None
+    assert exchange.error is not None
+
+
+def test_a_timeout_is_not_retried(contract: Contract) -> None:
+    recorder = sequence(httpx.ReadTimeout("timed out"), httpx.Response(200))
+    exchange = target_with(contract, recorder, retry_backoff_s=0).list_snapshots()
+    assert len(recorder.requests) == 1
+    assert exchange.error == "ReadTimeout: timed out"
+
+
+def test_nothing_is_sent_after_the_overall_deadline(contract: Contract) -> None:
+    recorder = Recorder(accepted())
+    target = Target(
+        contract,
+        settings(),
+        transport=httpx.MockTransport(recorder),
+        deadline_at=time.monotonic() - 1,
+    )
+    exchange = target.create({"snapshot": {}})
+    assert recorder.requests == []
+    assert exchange.response is None
+    assert exchange.error == DEADLINE_REACHED
+    assert exchange.attempts == 0
+    assert target.creates == 0
+
+
+def test_the_deadline_counts_from_the_target_opening(contract: Contract) -> None:
+    target = target_with(contract, accepted(), deadline_s=0.2)
+    assert target.create({"snapshot": {}}).response is not None
+    time.sleep(0.25)
+    assert target.create({"snapshot": {}}).error == DEADLINE_REACHED
+    assert target.remaining_s() is not None
+
+
+def test_no_back_off_runs_past_the_deadline(contract: Contract) -> None:
+    recorder = sequence(httpx.ConnectError("refused"), httpx.Response(200))
+    started = time.monotonic()
+    exchange = target_with(contract, recorder, deadline_s=0.5, retry_backoff_s=5).list_snapshots()
+    assert time.monotonic() - started < 0.5
+    assert len(recorder.requests) == 1
+    assert exchange.error == "ConnectError: refused"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_the_pacer_spaces_requests_and_lets_idle_time_pass() -> None:
+    clock = FakeClock()
+    pacer = Pacer(4, clock=clock, sleep=clock.sleep)
+    for _ in range(3):
+        pacer.wait()
+    assert clock.slept == [0.25, 0.25]
+    clock.now += 10
+    pacer.wait()
+    assert clock.slept == [0.25, 0.25]
+
+
+def test_a_rate_limited_target_is_paced(contract: Contract) -> None:
+    recorder = Recorder(accepted())
+    target = target_with(contract, recorder, rate_limit_per_s=50)
+    started = time.monotonic()
+    for _ in range(5):
+        target.list_snapshots()
+    assert time.monotonic() - started >= 4 / 50
+
+
+def trickle(request: httpx.Request) -> httpx.Response:
+    def slowly() -> Iterator[bytes]:
+        for _ in range(50):
+            time.sleep(0.02)
+            yield b"x"
+
+    return httpx.Response(200, content=slowly())
+
+
+def test_a_body_slower_than_the_timeout_is_an_error(contract: Contract) -> None:
+    started = time.monotonic()
+    exchange = target_with(contract, trickle, timeout_s=0.2).create({"snapshot": {}})
+    assert time.monotonic() - started < 0.6
+    assert exchange.response is None
+    assert exchange.error is not None
+    assert exchange.error.startswith("ReadTimeout: the body took longer than 0.2 s (after HTTP 200 and")
+
+
+def test_the_pacer_is_shared_safely_between_threads() -> None:
+    pacer = Pacer(100)
+    started = time.monotonic()
+    threads = [threading.Thread(target=lambda: [pacer.wait() for _ in range(4)]) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Twelve slots a hundredth of a second apart: the first is free, the last eleven hundredths later.
+    assert time.monotonic() - started >= 0.11
+
+
+def test_a_short_token_masks_only_itself(contract: Contract) -> None:
+    exchange = target_with(contract, accepted(), token="on").create({"snapshot": {}})
+    assert exchange.request.headers["x-auth-token"] == MASK
+    assert exchange.request.headers["content-type"] == f"applicati{MASK}/js{MASK}"
+    assert "x-auth-token: $EVS_TOKEN" in shlex.split(exchange.curl())

@@ -16,6 +16,7 @@ from conformance.checks.status import (
     SMALL_BODY_BYTES,
     content_type_is_json,
     no_server_error,
+    silent_refusal_excused,
     status_is_documented,
     status_matches_expectation,
     too_large_excused,
@@ -52,9 +53,11 @@ def check_create(exchange: Exchange, ctx: CheckContext) -> Outcome:
     checked: set[str] = set(ALWAYS)
     violations: list[Violation] = [
         *no_server_error(contract, status),
-        *status_is_documented(contract, status, sent_bytes=sent_bytes),
+        *status_is_documented(contract, status, sent_bytes=sent_bytes, expectation=expectation),
     ]
     infos: list[tuple[str, str]] = []
+    if silent_refusal_excused(status, expectation) and status not in contract.documented_statuses:
+        infos.append(("RSP-STATUS-CODES", f"document silent; undocumented refusal {status} received"))
     if body:
         checked.add("RSP-CONTENT-TYPE")
         violations += content_type_is_json(contract, response.content_type, body)

@@ -43,9 +43,24 @@ def too_large_excused(status: int, sent_bytes: int) -> bool:
     return status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE and sent_bytes > SMALL_BODY_BYTES
 
 
-def status_is_documented(contract: Contract, status: int, *, sent_bytes: int = 0) -> list[Violation]:
-    """Every answer is one of the documented status codes (server errors are left to ``no_server_error``)."""
-    if status in contract.documented_statuses or status >= 500 or too_large_excused(status, sent_bytes):
+def silent_refusal_excused(status: int, expectation: Expectation | None) -> bool:
+    """Whether ``status`` is a 4xx for a request the document is silent about, where any refusal is fine."""
+    return expectation is not None and expectation.outcome == "either" and 400 <= status < 500
+
+
+def status_is_documented(
+    contract: Contract, status: int, *, sent_bytes: int = 0, expectation: Expectation | None = None
+) -> list[Violation]:
+    """Every answer is one of the documented status codes (server errors are left to ``no_server_error``).
+
+    Where ``expectation`` says the document is silent, any 4xx is a conformant refusal.
+    """
+    if (
+        status in contract.documented_statuses
+        or status >= 500
+        or too_large_excused(status, sent_bytes)
+        or silent_refusal_excused(status, expectation)
+    ):
         return []
     return [
         violation(

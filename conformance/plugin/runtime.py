@@ -14,25 +14,36 @@ import pytest
 from conformance.contract import Contract, load_contract
 from conformance.errors import ToolError
 from conformance.exchange import Exchange
-from conformance.ledger import Ledger
+from conformance.ledger import Cleanup, Ledger, LeftSnapshot
+from conformance.plugin.budget import exhausted_reason
+from conformance.plugin.redaction import Redactor
 from conformance.settings import RunSettings, TargetSettings
 from conformance.target import BudgetExhausted, Target
 
 if TYPE_CHECKING:
+    import httpx
+
     from conformance.checks.model import Expectation, Outcome
     from conformance.oracle import Volumes
     from conformance.requirements import Requirement
+
+#: Why cleanup does not run against the embedded mock.
+MOCK_DISCARDED = "not needed: the embedded mock is discarded with its snapshots"
+CLEANUP_OFF = "off (--no-cleanup)"
 
 
 class SuiteTarget(Target):
     """The target as tests see it: once the create budget is spent, a create skips the test."""
 
+    #: The run's whole budget (the one the user gave), named in the skip reason.
+    budget: int | None = None
+
     def create(self, *args: Any, **kwargs: Any) -> Exchange:
         try:
             return super().create(*args, **kwargs)
-        except BudgetExhausted as exc:
+        except BudgetExhausted:
             # A skip, not an error: Hypothesis lets it through at once instead of shrinking it.
-            pytest.skip(f"{exc} (--max-creates)")
+            pytest.skip(exhausted_reason(self.budget))
 
 
 class Evidence:
@@ -57,7 +68,11 @@ class SuiteRuntime:
         self.max_creates = max_creates
         self.active = False
         self.summary: list[str] | None = None
-        self.ledger = Ledger(self.ledger_dir / f"{run_id}-{worker}.jsonl")
+        self.redactor = Redactor(self.secrets)
+        self.ledger = Ledger(self.ledger_dir / f"{run_id}-{worker}.jsonl", redact=self.redactor)
+        #: Secrets other processes of the run reported (pytest-xdist workers that fetched their own token).
+        self.foreign_secrets: set[str] = set()
+        self._identity: httpx.Client | None = None
         self.seen_ids: set[str] = set()
         self._began = time.monotonic()
         self._contract: Contract | None = None
@@ -81,6 +96,10 @@ class SuiteRuntime:
         return self._contract
 
     @property
+    def started(self) -> bool:
+        return self._target is not None
+
+    @property
     def target(self) -> Target:
         assert self._target is not None, "the runtime has not started"
         return self._target
@@ -89,6 +108,14 @@ class SuiteRuntime:
     def volumes(self) -> Volumes:
         assert self._volumes is not None, "the runtime has not started"
         return self._volumes
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every value no artefact may hold: the token, the password, every token issued during the run."""
+        given = self.settings.target.token if self.settings.target is not None else None
+        password = self.settings.credentials.password if self.settings.credentials is not None else None
+        issued = self._target.secrets() if self._target is not None else ()
+        found = (given, password, *issued, *self.foreign_secrets)
+        return tuple(dict.fromkeys(s for s in found if s))
 
     def catalogue(self) -> dict[str, Requirement]:
         if self._catalogue is None:
@@ -104,8 +131,11 @@ class SuiteRuntime:
             return
         self.active = True
         target_settings = self.settings.target or self._start_mock()
+        if self.settings.credentials is not None:
+            target_settings = dataclasses.replace(target_settings, token_source=self._token_source())
         self.settings = dataclasses.replace(self.settings, target=target_settings)
         self._target = SuiteTarget(self.contract, target_settings, max_creates=self.max_creates)
+        self._target.budget = self.settings.max_creates
         from conformance.oracle import Volumes
         from conformance.target import check_disks
 
@@ -123,6 +153,16 @@ class SuiteRuntime:
             sizes={d.id: d.size for d in disks},
         )
         self.ledger.describe(target_settings.public())
+
+    def _token_source(self) -> Any:
+        """Tokens from the identity service, fetched on first use and renewed once after a 401."""
+        from conformance.auth import TokenSource
+
+        credentials, target = self.settings.credentials, self.settings.target
+        assert credentials is not None
+        assert target is not None
+        self._identity = identity_client(target)
+        return TokenSource.from_password(self._identity, credentials)
 
     def _start_mock(self) -> TargetSettings:
         from conformance.mock.server import MockConfig, serve_in_thread
@@ -146,17 +186,29 @@ class SuiteRuntime:
         )
 
     def finish(self) -> None:
-        """Delete what the run created (on a real target), write the ledger, stop the client and mock."""
+        """Clean up what the run created, write the ledger, stop the clients and the mock."""
         if self._target is not None:
-            if not self._target.settings.embedded_mock:
-                # An embedded mock is thrown away whole; a real target keeps what is not deleted.
-                self._target.cleanup()
+            self.ledger.cleaned(self._clean_up(self._target))
             self.ledger.creates = self._target.creates
             self._target.close()
         self.ledger.close()
+        if self._identity is not None:
+            self._identity.close()
+            self._identity = None
         if self._mock is not None:
             self._mock.__exit__(None, None, None)
             self._mock = None
+
+    def _clean_up(self, target: Target) -> Cleanup:
+        if target.settings.embedded_mock:
+            # A mock the run started is thrown away whole; a real target keeps what is not deleted.
+            return Cleanup(skipped=MOCK_DISCARDED)
+        if not self.settings.cleanup:
+            left = tuple(LeftSnapshot(i, "cleanup is off (--no-cleanup)") for i in target.created_ids)
+            return Cleanup(left=left, skipped=CLEANUP_OFF)
+        from conformance.plugin.cleanup import clean_up
+
+        return clean_up(target, timeout_s=self.settings.cleanup_timeout_s)
 
     # -- what tests call ----------------------------------------------------------------------------
     def begin_test(self, nodeid: str) -> None:
@@ -182,7 +234,7 @@ class SuiteRuntime:
         if outcome.violations:
             if self._test is not None:
                 self._test.failure = exchange
-            pytest.fail(failure_message(outcome, exchange), pytrace=False)
+            pytest.fail(self.redactor(failure_message(outcome, exchange)), pytrace=False)
         return outcome
 
     def _size_of_named_volume(self, exchange: Exchange) -> int | None:
@@ -201,9 +253,9 @@ class SuiteRuntime:
         if test is None:
             return
         if test.sample is not None and test.sample is not test.failure:
-            attach_exchange(test.sample, "sample exchange")
+            attach_exchange(test.sample, "sample exchange", redact=self.redactor)
         if test.failure is not None:
-            attach_exchange(test.failure, "failing exchange (last, minimal)")
+            attach_exchange(test.failure, "failing exchange (last, minimal)", redact=self.redactor)
 
     def note_report(self, ids: tuple[str, ...], report: pytest.TestReport) -> None:
         """Turn a test's skip into skips of its requirements, and a failure the checks missed into one."""
@@ -219,9 +271,12 @@ class SuiteRuntime:
     # -- the reports --------------------------------------------------------------------------------
     def write_reports(self) -> None:
         """Merge every process's ledger and write conformance.json and conformance.md (controller only)."""
-        from conformance.ledger import ledger_files, merge, merge_stats, read_target
+        from datetime import date
+
+        from conformance.ledger import ledger_files, merge, merge_cleanup, merge_stats, read_target
         from conformance.report import json as json_report
         from conformance.report import markdown
+        from conformance.waivers import apply_waivers
 
         paths = [p for p in ledger_files(self.ledger_dir) if p.name.startswith(f"{self.run_id}-")]
         if not paths and not self.active:
@@ -235,7 +290,11 @@ class SuiteRuntime:
             catalogue=list(self.catalogue().values()),
             stats=merge_stats(paths),
             duration_s=time.monotonic() - self._began,
+            cleanup=merge_cleanup(paths),
         )
+        if self.settings.waivers:
+            report = apply_waivers(report, self.settings.waivers, today=date.today())
+        report = json_report.redacted(report, self.redactor)
         reports = self.settings.reports_dir
         json_path = json_report.write(reports / json_report.FILENAME, report)
         markdown.write(reports / markdown.FILENAME, report)
@@ -243,7 +302,26 @@ class SuiteRuntime:
             path.unlink()
         if self.ledger_dir.is_dir() and not any(self.ledger_dir.iterdir()):
             self.ledger_dir.rmdir()
-        self.summary = [*json_report.summary_lines(report), f"evs-conformance: reports in {json_path.parent}"]
+        lines = [*json_report.summary_lines(report), f"evs-conformance: reports in {json_path.parent}"]
+        self.summary = [self.redactor(line) for line in lines]
+
+
+def identity_client(target: TargetSettings) -> httpx.Client:
+    """A client for the identity service that verifies TLS as the target's client does."""
+    import ssl
+
+    import httpx
+
+    verify: ssl.SSLContext | bool = not target.insecure
+    if target.ca_bundle is not None and not target.insecure:
+        try:
+            verify = ssl.create_default_context(cafile=str(target.ca_bundle))
+        except (OSError, ssl.SSLError) as exc:
+            raise ToolError(f"cannot use the CA bundle {target.ca_bundle}: {exc}") from None
+    # A redirect could carry the password elsewhere; the identity URL must be the final one.
+    return httpx.Client(
+        timeout=httpx.Timeout(target.timeout_s), verify=verify, trust_env=False, follow_redirects=False
+    )
 
 
 def failure_message(outcome: Outcome, exchange: Exchange) -> str:

@@ -6,7 +6,7 @@ still carries one epic, one feature, one story and one id.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -95,10 +95,17 @@ def render_exchange(exchange: Exchange) -> str:
     return "\n".join(lines)
 
 
-def attach_exchange(exchange: Exchange, name: str) -> None:
-    """Attach one exchange to the running Allure test (a no-op when Allure is not recording)."""
+def attach_exchange(exchange: Exchange, name: str, *, redact: Callable[[str], str] | None = None) -> None:
+    """Attach one exchange to the running Allure test (a no-op when Allure is not recording).
+
+    ``redact`` masks secrets the exchange may still hold (a token echoed in a response body).
+    """
+    body = render_exchange(exchange)
     plugin_manager.hook.attach_data(
-        body=render_exchange(exchange), name=name, attachment_type=AttachmentType.TEXT, extension=None
+        body=redact(body) if redact is not None else body,
+        name=name,
+        attachment_type=AttachmentType.TEXT,
+        extension=None,
     )
 
 

@@ -12,21 +12,23 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from conformance import __version__
 from conformance.contract import Contract
 from conformance.errors import ToolError
-from conformance.ledger import RequirementVerdict, Stats
+from conformance.ledger import Cleanup, RequirementVerdict, Stats, redact_values
 from conformance.settings import RunSettings
 
 if TYPE_CHECKING:
     from conformance.requirements import Requirement
 
 FILENAME = "conformance.json"
-VERDICTS = ("pass", "fail", "info", "skip")
+VERDICTS = ("pass", "fail", "waived", "info", "skip")
+#: The start of a skip reason that says the create budget ran out (the budget module words it).
+BUDGET_SKIP = "create budget exhausted"
 NOT_EXERCISED = "Not exercised in this run: no selected test carries this requirement."
 
 
@@ -39,6 +41,7 @@ def build(
     catalogue: Sequence[Requirement],
     stats: Stats,
     duration_s: float,
+    cleanup: Cleanup | None = None,
 ) -> dict[str, Any]:
     """The report as plain data: every catalogue requirement in catalogue order, then any others seen."""
     rows = [_row(r.id, verdicts.get(r.id), r, settings.profile) for r in catalogue]
@@ -56,6 +59,7 @@ def build(
         "seed": settings.seed,
         "examples": settings.examples,
         "lifecycle": settings.lifecycle,
+        "max_creates": settings.max_creates,
         "tool": {"name": "evs-conformance", "version": __version__},
         "counts": {verdict: counts[verdict] for verdict in VERDICTS},
         "requirements": rows,
@@ -65,6 +69,17 @@ def build(
             "creates": stats.creates,
             "cases_per_s": round(stats.cases / duration_s, 1) if duration_s > 0 else 0.0,
         },
+        "cleanup": _cleanup(cleanup),
+    }
+
+
+def _cleanup(cleanup: Cleanup | None) -> dict[str, Any]:
+    if cleanup is None:
+        return {"deleted": 0, "left": [], "skipped": "the run created nothing to clean up"}
+    return {
+        "deleted": cleanup.deleted,
+        "left": [{"id": s.id, "reason": s.reason} for s in cleanup.left],
+        "skipped": cleanup.skipped,
     }
 
 
@@ -81,9 +96,17 @@ def _row(
         "source": requirement.source if requirement else "",
         "evidence": verdict.evidence if verdict else NOT_EXERCISED,
     }
+    if verdict is not None and verdict.document_line:
+        row["document_line"] = verdict.document_line
     if verdict is not None and verdict.reproduction:
         row["reproduction"] = verdict.reproduction
     return row
+
+
+def redacted(report: Mapping[str, Any], redact: Callable[[str], str]) -> dict[str, Any]:
+    """A copy of ``report`` with ``redact`` applied to every string value in it."""
+    masked: dict[str, Any] = redact_values(report, redact)
+    return masked
 
 
 def write(path: Path, report: Mapping[str, Any]) -> Path:
@@ -117,7 +140,33 @@ def summary_lines(report: Mapping[str, Any]) -> list[str]:
         f"evs-conformance: {stats['cases']} checked exchanges, {stats['creates']} snapshots created, "
         f"{stats['duration_s']:.1f} s ({stats['cases_per_s']:.0f} cases/s)",
     ]
+    rows = report["requirements"]
+    lines += [f"  FAIL {row['id']}: {row['title']}" for row in rows if row["verdict"] == "fail"]
     lines += [
-        f"  FAIL {row['id']}: {row['title']}" for row in report["requirements"] if row["verdict"] == "fail"
+        f"  WAIVED {row['id']}: {row['waiver']['reason']}"
+        + (f" (until {row['waiver']['expires']})" if row["waiver"].get("expires") else "")
+        for row in rows
+        if row["verdict"] == "waived" and "waiver" in row
     ]
+    starved = [row["id"] for row in rows if row["verdict"] == "skip" and BUDGET_SKIP in row["evidence"]]
+    if starved:
+        limit = report.get("max_creates")
+        lines.append(f"evs-conformance: not reached within --max-creates {limit}: {', '.join(starved)}")
+    lines += cleanup_lines(report.get("cleanup"))
     return lines
+
+
+def cleanup_lines(cleanup: Mapping[str, Any] | None) -> list[str]:
+    """What cleanup did, and each snapshot it left behind with the reason."""
+    if not cleanup:
+        return []
+    left = cleanup.get("left", [])
+    skipped = cleanup.get("skipped")
+    if skipped and not left:
+        return [f"evs-conformance: cleanup {skipped}"]
+    head = f"evs-conformance: cleanup deleted {cleanup['deleted']} snapshot(s)"
+    if skipped:
+        head = f"evs-conformance: cleanup {skipped}"
+    if left:
+        head += f"; {len(left)} left behind:"
+    return [head, *(f"  LEFT {entry['id']}: {entry['reason']}" for entry in left)]

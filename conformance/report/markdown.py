@@ -1,7 +1,8 @@
 """``conformance.md``: the report as a readable audit, rendered from the ``conformance.json`` data.
 
-A table of every requirement with its verdict and source in the document, then each failure with its
-evidence and a minimal reproduction, then what the document left open (``info``) and what was skipped.
+A table of every requirement with its verdict and the document line it rests on, then each failure with its
+evidence, the line of the document it broke and a minimal reproduction (the token read from ``$EVS_TOKEN``),
+then the waived failures, what the document left open (``info``), what was skipped, and the cleanup.
 """
 
 from __future__ import annotations
@@ -11,19 +12,53 @@ from pathlib import Path
 from typing import Any
 
 FILENAME = "conformance.md"
-_SECTIONS = (("fail", "Failures"), ("info", "Where the document is silent"), ("skip", "Skipped"))
-_MARK = {"pass": "pass", "fail": "**FAIL**", "info": "info", "skip": "skip"}
+_MARK = {"pass": "pass", "fail": "**FAIL**", "waived": "waived", "info": "info", "skip": "skip"}
 
 
 def render(report: Mapping[str, Any]) -> str:
     """The whole audit as Markdown."""
+    rows = report["requirements"]
+    lines = [*_header(report), "", "| Requirement | Verdict | Document line | Title |", "|---|---|---|---|"]
+    lines += [
+        f"| {row['id']} | {_MARK.get(row['verdict'], row['verdict'])} | {_cell(document_line(row))} "
+        f"| {_cell(row['title'])} |"
+        for row in rows
+    ]
+    failures = [row for row in rows if row["verdict"] == "fail"]
+    if failures:
+        lines += ["", "## Failures"]
+        for row in failures:
+            lines += _failure(row)
+    waived = [row for row in rows if row["verdict"] == "waived"]
+    if waived:
+        lines += ["", "## Waived"]
+        for row in waived:
+            lines += _waived(row)
+    for verdict, heading in (("info", "Where the document is silent"), ("skip", "Skipped")):
+        chosen = [row for row in rows if row["verdict"] == verdict]
+        if chosen:
+            lines += ["", f"## {heading}", ""]
+            lines += [f"- **{row['id']}**: {row['evidence'].strip()}" for row in chosen]
+    lines += _unused_waivers(report)
+    lines += _cleanup(report.get("cleanup"))
+    return "\n".join(lines) + "\n"
+
+
+def document_line(row: Mapping[str, Any]) -> str:
+    """Where the document states the requirement, and the field a failure broke when the check named it."""
+    source = row.get("source") or "-"
+    broken = row.get("document_line")
+    return f"{source}; broken: {broken}" if broken and broken != source else source
+
+
+def _header(report: Mapping[str, Any]) -> list[str]:
     target = report["target"]
     stats = report["stats"]
     counts = report["counts"]
     where = target.get("base_url", "?") + (" (embedded mock)" if target.get("embedded_mock") else "")
     profile = f"{report['profile']} profile, API {report['api_version']}"
     disks = f"available `{target.get('volume_id') or '-'}`, in use `{target.get('in_use_volume_id') or '-'}`"
-    figures = f"{stats['cases']} checked exchanges, {stats['creates']} snapshots created"
+    budget = report.get("max_creates")
     lines = [
         f"# EVS snapshot conformance: {report['verdict'].upper()}",
         "",
@@ -33,42 +68,77 @@ def render(report: Mapping[str, Any]) -> str:
         f"- Seed: {report['seed'] if report['seed'] is not None else 'none (derandomized)'}; "
         f"examples per property test: {report.get('examples', '?')}",
         f"- Verdicts: {', '.join(f'{n} {v}' for v, n in counts.items())}",
-        f"- {figures}, {stats['duration_s']:.1f} s",
+        f"- {stats['cases']} checked exchanges, {stats['creates']} snapshots created "
+        f"(budget: {budget if budget is not None else 'none'}), {stats['duration_s']:.1f} s",
+    ]
+    if target.get("tls_verified") is False:
+        lines.append("- TLS certificates were **not verified** (--insecure)")
+    return lines
+
+
+def _failure(row: Mapping[str, Any]) -> list[str]:
+    lines = [
         "",
-        "| Requirement | Verdict | Source | Title |",
-        "|---|---|---|---|",
+        f"### {row['id']}: {row['title']}",
+        "",
+        f"Document: {row.get('source') or '-'}",
     ]
-    lines += [
-        f"| {row['id']} | {_MARK[row['verdict']]} | {_cell(row['source'])} | {_cell(row['title'])} |"
-        for row in report["requirements"]
-    ]
-    for verdict, heading in (
-        ("fail", "Failures"),
-        ("info", "Where the document is silent"),
-        ("skip", "Skipped"),
-    ):
-        rows = [row for row in report["requirements"] if row["verdict"] == verdict]
-        if rows:
-            lines += ["", f"## {heading}"]
-            for row in rows:
-                lines += _section(row, detailed=verdict == "fail")
-    return "\n".join(lines) + "\n"
-
-
-def _section(row: Mapping[str, Any], *, detailed: bool) -> list[str]:
-    if not detailed:
-        return ["", f"- **{row['id']}**: {row['evidence'].strip()}"]
-    lines = ["", f"### {row['id']}: {row['title']}", "", f"Source: {row['source'] or '-'}", "", "```text"]
-    lines += [row["evidence"].strip(), "```"]
+    if row.get("document_line"):
+        lines.append(f"Broken line: {row['document_line']}")
+    lines += ["", "```text", row["evidence"].strip(), "```"]
     if row.get("reproduction"):
         lines += [
             "",
-            "Minimal reproduction (token read from `$EVS_TOKEN`):",
+            "Minimal reproduction (the token is read from `$EVS_TOKEN`, never written here):",
             "",
             "```sh",
             row["reproduction"],
             "```",
         ]
+    return lines
+
+
+def _waived(row: Mapping[str, Any]) -> list[str]:
+    waiver = row.get("waiver", {})
+    expires = waiver.get("expires")
+    lines = [
+        "",
+        f"### {row['id']}: {row['title']}",
+        "",
+        f"Waived: {waiver.get('reason', '-')} ({'until ' + expires if expires else 'no expiry'})",
+        "",
+        f"Document: {document_line(row)}",
+        "",
+        "```text",
+        row["evidence"].strip(),
+        "```",
+    ]
+    if row.get("reproduction"):
+        lines += ["", "```sh", row["reproduction"], "```"]
+    return lines
+
+
+def _unused_waivers(report: Mapping[str, Any]) -> list[str]:
+    unused = report.get("waivers", {}).get("unused", [])
+    if not unused:
+        return []
+    lines = ["", "## Unused waivers", ""]
+    lines += [f"- **{w['id']}** (verdict {w['verdict']}): {w['reason']}" for w in unused]
+    return lines
+
+
+def _cleanup(cleanup: Mapping[str, Any] | None) -> list[str]:
+    if not cleanup:
+        return []
+    lines = ["", "## Cleanup", ""]
+    if cleanup.get("skipped"):
+        lines.append(f"Cleanup: {cleanup['skipped']}.")
+    else:
+        lines.append(f"Deleted and verified gone: {cleanup['deleted']} snapshot(s).")
+    left = cleanup.get("left", [])
+    if left:
+        lines += ["", "Left behind (delete these by hand):", "", "| Snapshot | Reason |", "|---|---|"]
+        lines += [f"| `{entry['id']}` | {_cell(entry['reason'])} |" for entry in left]
     return lines
 
 

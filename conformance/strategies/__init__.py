@@ -12,6 +12,7 @@ from conformance.strategies.bodies import (
     create_bodies,
     invalid_create_bodies,
     malformed_volume_ids,
+    single_field_bodies,
     volume_ids,
 )
 from conformance.strategies.fields import (
@@ -19,6 +20,7 @@ from conformance.strategies.fields import (
     descriptions,
     forces,
     invalid_metadata,
+    json_objects,
     json_values,
     metadata_maps,
     non_boolean_forces,
@@ -26,6 +28,7 @@ from conformance.strategies.fields import (
     overlong_descriptions,
     overlong_names,
     snapshot_names,
+    values_of_other_types,
 )
 
 __all__ = [
@@ -35,6 +38,7 @@ __all__ = [
     "forces",
     "invalid_create_bodies",
     "invalid_metadata",
+    "json_objects",
     "json_values",
     "malformed_volume_ids",
     "metadata_maps",
@@ -42,6 +46,8 @@ __all__ = [
     "non_object_values",
     "overlong_descriptions",
     "overlong_names",
+    "single_field_bodies",
     "snapshot_names",
+    "values_of_other_types",
     "volume_ids",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
@@ -13,13 +13,14 @@ from conformance.strategies.fields import (
     descriptions,
     forces,
     invalid_metadata,
-    json_values,
+    json_objects,
     metadata_maps,
     non_boolean_forces,
     non_object_values,
     overlong_descriptions,
     overlong_names,
     snapshot_names,
+    values_of_other_types,
 )
 
 
@@ -75,8 +76,35 @@ def create_bodies(
     if unknown:
         raise InvalidArgument(f"always names fields that are not optional fields: {sorted(unknown)}")
     required = {"volume_id": _strategy(volume_id)} | {f: optional.pop(f) for f in always}
-    snapshot = st.fixed_dictionaries(required, optional=optional)
-    return st.builds(lambda s: {contract.snapshot_key: s}, snapshot)
+    return _bodies(contract.snapshot_key, required, optional)
+
+
+@st.composite
+def _bodies(
+    draw: st.DrawFn,
+    key: str,
+    required: Mapping[str, st.SearchStrategy[JSON]],
+    optional: Mapping[str, st.SearchStrategy[JSON]],
+) -> dict[str, JSON]:
+    """``{key: snapshot}`` with every required field and the optional ones a drawn bit mask selects."""
+    snapshot = {name: draw(values) for name, values in required.items()}
+    # One number picks the optional fields: cheaper than a yes/no draw each, and it shrinks to none.
+    present = draw(st.integers(min_value=0, max_value=2 ** len(optional) - 1))
+    for bit, (name, values) in enumerate(optional.items()):
+        if present >> bit & 1:
+            snapshot[name] = draw(values)
+    return {key: snapshot}
+
+
+def single_field_bodies(
+    contract: Contract, *, volume_id: str, field: str, values: st.SearchStrategy[JSON]
+) -> st.SearchStrategy[dict[str, JSON]]:
+    """Bodies for ``volume_id`` with ``field`` set to one of ``values`` and no other field, so that whatever
+    the target answers is about that field alone; shrinks as ``values`` does."""
+    if field == "volume_id" or field not in {rule.name for rule in contract.fields}:
+        raise InvalidArgument(f"{field!r} is not an optional field of the contract's snapshot object")
+    key = contract.snapshot_key
+    return values.map(lambda value: {key: {"volume_id": volume_id, field: value}})
 
 
 def invalid_create_bodies(contract: Contract, *, volume_id: str) -> st.SearchStrategy[JSON]:
@@ -88,7 +116,7 @@ def invalid_create_bodies(contract: Contract, *, volume_id: str) -> st.SearchStr
         _with(contract, volume_id, "description", overlong_descriptions(contract)),
         _with(contract, volume_id, "force", non_boolean_forces(contract)),
         _with(contract, volume_id, "metadata", invalid_metadata(contract)),
-        _with(contract, volume_id, "volume_id", json_values().filter(lambda v: not isinstance(v, str))),
+        _with(contract, volume_id, "volume_id", values_of_other_types(contract.field("volume_id").types)),
     )
     no_volume = create_bodies(contract, volume_id=volume_id).map(
         lambda b: {key: {k: v for k, v in b[key].items() if k != "volume_id"}}
@@ -96,7 +124,7 @@ def invalid_create_bodies(contract: Contract, *, volume_id: str) -> st.SearchStr
     bad_snapshot = non_object_values().map(lambda v: {key: v})
     no_snapshot = st.one_of(
         non_object_values(),
-        st.dictionaries(st.text(max_size=8).filter(lambda k: k != key), json_values(), max_size=3),
+        json_objects(keys=st.text(max_size=8).filter(lambda k: k != key)),
     )
     return st.one_of(one_bad_field, no_volume, bad_snapshot, no_snapshot)
 

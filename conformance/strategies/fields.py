@@ -1,13 +1,15 @@
 """Strategies for the optional fields of a snapshot: names, descriptions, forces and metadata, valid and not.
 
-Every limit and type is read from the contract; valid strategies never produce a reserved name prefix.
+Every limit and type is read from the contract and valid values are built to satisfy it (no rejection
+sampling against the schema); valid strategies never produce a reserved name prefix.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, cast
 
 import jsonschema
 from hypothesis import strategies as st
@@ -18,9 +20,16 @@ from conformance.errors import SpecError
 
 #: Any Unicode scalar value: every plane, no surrogates (UTF-8 JSON cannot carry a lone one).
 CHARACTERS = st.characters(codec="utf-8")
-WHITESPACE = st.sampled_from(" \t\n\r\u00a0\u3000")
+#: Whitespace the padded texts put at their ends (a field that refuses some keeps the rest).
+PADDING = " \t\n\r\u00a0\u3000"
 #: How far past a limit the overlong strategies go (they shrink towards exactly one character over).
 OVERSHOOT = 64
+#: Metadata maps up to this many pairs are small; larger ones are built only when asked for.
+SMALL_MAP = 4
+#: The longest value in a large metadata map: many pairs is the point, and a failing case stays readable.
+LARGE_MAP_VALUE = 16
+#: String keywords the valid-string strategies build in; any other constraint is checked after drawing.
+_BUILT_KEYWORDS = frozenset({"type", "maxLength", "minLength", "description", "default", "title", "examples"})
 
 
 def _rule(contract: Contract, name: str) -> FieldRule:
@@ -38,6 +47,7 @@ def _limit(rule: FieldRule) -> int:
 
 @functools.lru_cache(maxsize=64)
 def _validator(contract: Contract, name: str) -> jsonschema.protocols.Validator:
+    # The oracle's own validator, so that a rare value checked here is judged as the oracle judges it.
     return jsonschema.Draft202012Validator(dict(contract.field(name).schema))
 
 
@@ -45,44 +55,104 @@ def _reserved(rule: FieldRule) -> tuple[str, ...]:
     return tuple(str(p) for p in rule.schema.get("x-reserved-prefixes", ()))
 
 
-def _not_reserved(rule: FieldRule, value: str) -> bool:
-    prefixes = _reserved(rule)
-    return not (value.startswith(prefixes) or value.lstrip().startswith(prefixes)) if prefixes else True
+def _alphabet(rule: FieldRule) -> st.SearchStrategy[str]:
+    """The characters a field takes: every plane, or the printable ones where the contract says so."""
+    if not rule.printable_only:
+        return CHARACTERS
+    return st.characters(
+        codec="utf-8",
+        max_codepoint=rule.max_codepoint,
+        # Category names come from the contract; Hypothesis checks them when the strategy is first drawn.
+        exclude_categories=cast("Collection[Any]", rule.excluded_categories),
+    )
 
 
-@st.composite
-def _padded(draw: st.DrawFn, max_size: int) -> str:
+def _padding(rule: FieldRule) -> str:
+    return "".join(char for char in PADDING if not rule.unprintable(char))
+
+
+def _unbuilt_check(contract: Contract, rule: FieldRule) -> Callable[[str], bool] | None:
+    """A test for the constraints of a string field that drawing does not build in, or None if none."""
+    other = {k for k in rule.schema if not k.startswith("x-") and k not in _BUILT_KEYWORDS}
+    if other == {"pattern"}:
+        # jsonschema applies a pattern with re.search; so does this, without the validator's overhead.
+        pattern = re.compile(str(rule.schema["pattern"]))
+        return lambda value: pattern.search(value) is not None
+    if other:
+        validator = _validator(contract, rule.name)
+        return lambda value: bool(validator.is_valid(value))
+    return None
+
+
+def _pad(padding: str, max_size: int, core: str, shape: int) -> str:
+    """``core`` with whitespace from ``padding`` at one or both ends, cut to ``max_size`` characters.
+
+    ``shape`` picks the whitespace characters and how many go at each end (shrinking towards one space).
+    """
+    lead_count, trail_count = shape % 4, shape // 4 % 4
+    if not lead_count and not trail_count:
+        lead_count = 1
+    first = shape // 16 % len(padding)
+    lead = (padding[first] * lead_count)[:max_size]
+    trail = (padding[(first + shape // 64) % len(padding)] * trail_count)[: max_size - len(lead)]
+    return lead + core[: max_size - len(lead) - len(trail)] + trail
+
+
+def _padded(alphabet: st.SearchStrategy[str], padding: str, max_size: int) -> st.SearchStrategy[str]:
     """Text with whitespace at one or both ends, no longer than ``max_size`` characters."""
-    lead = draw(st.text(WHITESPACE, max_size=min(3, max_size)))
-    trail = draw(st.text(WHITESPACE, max_size=min(3, max_size - len(lead))))
-    core = draw(st.text(CHARACTERS, max_size=max_size - len(lead) - len(trail)))
-    return lead + core + trail
+    # Two draws (the text, then one number for the padding) cost less than drawing each part apart.
+    shapes = st.integers(min_value=0, max_value=64 * len(padding) - 1)
+    return st.builds(functools.partial(_pad, padding, max_size), st.text(alphabet, max_size=max_size), shapes)
 
 
-def bounded_texts(*, max_size: int, min_size: int = 0) -> st.SearchStrategy[str]:
-    """Unicode text of ``min_size..max_size`` characters: short, whitespace-padded, or exactly at a bound."""
+def bounded_texts(
+    *,
+    max_size: int,
+    min_size: int = 0,
+    alphabet: st.SearchStrategy[str] = CHARACTERS,
+    padding: str = PADDING,
+) -> st.SearchStrategy[str]:
+    """Text of ``min_size..max_size`` characters from ``alphabet``: short, whitespace-padded, or exactly at a
+    bound; shrinks towards the shortest. ``padding`` names the whitespace the padded texts may use."""
     if not 0 <= min_size <= max_size:
         raise InvalidArgument(f"need 0 <= min_size <= max_size, got {min_size}, {max_size}")
     parts = [
-        st.text(CHARACTERS, min_size=min_size, max_size=max_size),
-        st.text(CHARACTERS, min_size=max_size, max_size=max_size),
-        st.text(CHARACTERS, min_size=min_size, max_size=min_size),
+        st.text(alphabet, min_size=min_size, max_size=max_size),
+        st.text(alphabet, min_size=max_size, max_size=max_size),
+        st.text(alphabet, min_size=min_size, max_size=min_size),
     ]
-    if min_size == 0:
-        parts.append(_padded(max_size))
+    if min_size == 0 and padding:
+        parts.append(_padded(alphabet, padding, max_size))
     return st.one_of(parts)
 
 
 def _valid_strings(contract: Contract, name: str, *, include_null: bool) -> st.SearchStrategy[str | None]:
     rule = _rule(contract, name)
-    validator = _validator(contract, name)
-    # The validator keeps the strings honest to any further constraint the contract states (a pattern).
-    texts = bounded_texts(max_size=_limit(rule)).filter(
-        lambda v: _not_reserved(rule, v) and validator.is_valid(v)
+    texts = bounded_texts(
+        max_size=_limit(rule),
+        min_size=int(rule.schema.get("minLength", 0)),
+        alphabet=_alphabet(rule),
+        padding=_padding(rule),
     )
+    prefixes = _reserved(rule)
+    if prefixes:
+        # Mapped, not filtered: a filter over these branches doubles the cost of every draw.
+        texts = texts.map(functools.partial(_unreserved, prefixes))
+    check = _unbuilt_check(contract, rule)
+    if check is not None:
+        # Almost never rejects: the alphabet already honours a pattern that restates the printable rule.
+        texts = texts.filter(check)
     if include_null and rule.nullable:
         return st.none() | texts
     return texts
+
+
+def _unreserved(prefixes: tuple[str, ...], value: str) -> str:
+    """``value`` without the first character of any reserved prefix it starts with (after whitespace)."""
+    while value.lstrip().startswith(prefixes):
+        start = len(value) - len(value.lstrip())
+        value = value[:start] + value[start + 1 :]
+    return value
 
 
 def _overlong(contract: Contract, name: str) -> st.SearchStrategy[str]:
@@ -104,7 +174,8 @@ def overlong_names(contract: Contract) -> st.SearchStrategy[str]:
 
 
 def descriptions(contract: Contract, *, include_null: bool = False) -> st.SearchStrategy[str | None]:
-    """Descriptions the contract accepts (0..limit characters); ``include_null`` adds ``None`` if allowed."""
+    """Descriptions the contract accepts (0..limit characters, printable ones only where it says so);
+    ``include_null`` adds ``None`` if allowed."""
     return _valid_strings(contract, "description", include_null=include_null)
 
 
@@ -113,33 +184,88 @@ def overlong_descriptions(contract: Contract) -> st.SearchStrategy[str]:
     return _overlong(contract, "description")
 
 
-def _nested_values(max_leaves: int) -> st.SearchStrategy[JSON]:
-    scalars = st.none() | _scalars()
-    return st.recursive(
-        scalars,
-        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-        max_leaves=max_leaves,
-    )
+@st.composite
+def _arrays(draw: st.DrawFn, elements: st.SearchStrategy[JSON], max_size: int) -> list[JSON]:
+    """Arrays of up to ``max_size`` elements; shrinks towards ``[]``."""
+    # One draw for the length, then the elements: far cheaper than st.lists's per-element bookkeeping.
+    return [draw(elements) for _ in range(draw(st.integers(min_value=0, max_value=max_size)))]
+
+
+@st.composite
+def _maps(
+    draw: st.DrawFn, keys: st.SearchStrategy[str], values: st.SearchStrategy[JSON], max_size: int
+) -> dict[str, JSON]:
+    """Maps of up to ``max_size`` pairs (fewer when a key repeats); shrinks towards ``{}``."""
+    return {draw(keys): draw(values) for _ in range(draw(st.integers(min_value=0, max_value=max_size)))}
+
+
+#: Keys of the small objects nested in arbitrary JSON values.
+_SHORT_KEYS = st.text(max_size=8)
+
+
+def _nested_values(depth: int) -> st.SearchStrategy[JSON]:
+    """Scalars, ``null``, and arrays and objects nested up to ``depth`` levels (few elements each)."""
+    values: st.SearchStrategy[JSON] = st.none() | _scalars()
+    for _ in range(depth):
+        values = st.none() | _scalars() | _arrays(values, 3) | _maps(_SHORT_KEYS, values, 3)
+    return values
 
 
 def _scalars() -> st.SearchStrategy[JSON]:
     return st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text()
 
 
-def non_object_values(*, max_leaves: int = 6) -> st.SearchStrategy[JSON]:
-    """JSON values that are neither ``null`` nor an object: scalars and small arrays."""
-    return _scalars() | st.lists(_nested_values(max_leaves), max_size=3)
+def non_object_values(*, depth: int = 2) -> st.SearchStrategy[JSON]:
+    """JSON values that are neither ``null`` nor an object: scalars, and arrays nested up to ``depth``."""
+    return _scalars() | _arrays(_nested_values(depth - 1), 3)
 
 
-def json_values(*, max_leaves: int = 6) -> st.SearchStrategy[JSON]:
+def json_objects(
+    *, depth: int = 2, keys: st.SearchStrategy[str] = _SHORT_KEYS, max_size: int = 3
+) -> st.SearchStrategy[dict[str, JSON]]:
+    """JSON objects of up to ``max_size`` pairs with values nested up to ``depth``; shrinks towards ``{}``."""
+    return _maps(keys, _nested_values(depth - 1), max_size)
+
+
+def json_values(*, depth: int = 2) -> st.SearchStrategy[JSON]:
     """Any JSON value except ``null``: scalars, arrays and objects (small); shrinks towards ``False``."""
-    objects = st.dictionaries(st.text(max_size=8), _nested_values(max_leaves), max_size=3)
-    return non_object_values(max_leaves=max_leaves) | objects
+    return non_object_values(depth=depth) | json_objects(depth=depth)
+
+
+def _is_fraction(value: float) -> bool:
+    return not value.is_integer()
+
+
+def values_of_other_types(types: Collection[str]) -> st.SearchStrategy[JSON]:
+    """Non-null JSON values of none of the JSON Schema ``types`` (small), built rather than filtered."""
+    nested = _nested_values(1)
+    floats = st.floats(allow_nan=False, allow_infinity=False)
+    parts: list[st.SearchStrategy[JSON]] = []
+    if "boolean" not in types:
+        parts.append(st.booleans())
+    if "number" not in types:
+        # JSON Schema counts 1.0 as an integer, so a field taking integers refuses only fractions.
+        parts.append(floats.filter(_is_fraction) if "integer" in types else st.integers() | floats)
+    if "string" not in types:
+        parts.append(st.text(max_size=16))
+    if "array" not in types:
+        parts.append(_arrays(nested, 3))
+    if "object" not in types:
+        parts.append(_maps(_SHORT_KEYS, nested, 3))
+    if not parts:
+        raise InvalidArgument(f"every JSON type is in {sorted(types)}: no value of another type exists")
+    return st.one_of(parts)
 
 
 def _rejected_by(contract: Contract, name: str) -> st.SearchStrategy[JSON]:
+    """Non-null values of ``name``'s schema refuses: other types, and strings where it constrains them."""
+    rule = _rule(contract, name)
+    wrong = values_of_other_types(rule.types)
+    if "string" not in rule.types:
+        return wrong
     validator = _validator(contract, name)
-    return json_values().filter(lambda v: not validator.is_valid(v))
+    # Short strings are all but never in a field's list of accepted strings: a cheap, rarely failing test.
+    return wrong | st.text(max_size=12).filter(lambda v: not validator.is_valid(v))
 
 
 def forces(contract: Contract) -> st.SearchStrategy[JSON]:
@@ -155,61 +281,90 @@ def forces(contract: Contract) -> st.SearchStrategy[JSON]:
 
 def non_boolean_forces(contract: Contract) -> st.SearchStrategy[JSON]:
     """Non-null values the contract refuses for ``force``: numbers, other strings, arrays, objects."""
-    _rule(contract, "force")
     return _rejected_by(contract, "force")
 
 
-def _metadata_values(rule: FieldRule) -> st.SearchStrategy[str]:
+def _metadata_values(rule: FieldRule, *, max_size: int | None = None) -> st.SearchStrategy[str]:
     schema: Mapping[str, JSON] = rule.value_schema or {}
     if schema.get("type") != "string":
         raise SpecError(f"the contract's metadata values are not strings ({rule.source})")
     limit = schema.get("maxLength")
-    return bounded_texts(max_size=int(limit)) if limit is not None else st.text(CHARACTERS, max_size=40)
+    cap = int(limit) if limit is not None else 40
+    return bounded_texts(max_size=cap if max_size is None else min(cap, max_size))
 
 
-def metadata_maps(contract: Contract, *, max_size: int = 64) -> st.SearchStrategy[dict[str, str]]:
-    """String-to-string maps: empty, small, or large (up to ``max_size`` pairs), with empty and odd keys."""
-    if max_size < 1:
-        raise InvalidArgument(f"max_size must be at least 1, got {max_size}")
-    rule = _rule(contract, "metadata")
-    keys = _metadata_keys(rule)
-    values = _metadata_values(rule)
-    validator = _validator(contract, "metadata")
-    # Large maps repeat one drawn pair under numbered keys: drawing every pair would make them slow to build.
-    large = st.builds(
-        lambda key, value, count: {f"{key}{i}": value for i in range(count)},
-        keys,
-        values,
-        st.integers(min_value=max(1, max_size // 2), max_value=max_size),
-    )
-    return st.one_of(st.dictionaries(keys, values, max_size=min(4, max_size)), large).filter(
-        validator.is_valid
-    )
+def _key_check(rule: FieldRule) -> Callable[[str], bool] | None:
+    """A test of metadata keys where the contract constrains them (a key pattern), else None."""
+    names: Mapping[str, JSON] = rule.schema.get("propertyNames", {})
+    if "pattern" not in names:
+        return None
+    pattern = re.compile(str(names["pattern"]))
+    return lambda key: pattern.search(key) is not None
 
 
 def _metadata_keys(rule: FieldRule) -> st.SearchStrategy[str]:
     """Keys the contract allows: any text (empty, padded, odd) unless it constrains key names."""
     names: Mapping[str, JSON] = rule.schema.get("propertyNames", {})
     if "pattern" in names:
-        key_validator = jsonschema.Draft202012Validator(dict(names))
-        return st.from_regex(re.compile(str(names["pattern"])), fullmatch=True).filter(key_validator.is_valid)
-    return st.text(CHARACTERS, max_size=24) | _padded(8) | st.just("")
+        # from_regex builds keys that match in full, which is all that jsonschema's re.search asks.
+        return st.from_regex(re.compile(str(names["pattern"])), fullmatch=True)
+    return st.text(CHARACTERS, max_size=24) | _padded(CHARACTERS, PADDING, 8) | st.just("")
+
+
+def _numbered(key: str, value: str, count: int) -> dict[str, str]:
+    return {f"{key}{i}": value for i in range(count)}
+
+
+def metadata_maps(contract: Contract, *, max_size: int = SMALL_MAP) -> st.SearchStrategy[dict[str, str]]:
+    """String-to-string maps with empty and odd keys: up to ``SMALL_MAP`` pairs, and, when ``max_size`` is
+    larger, maps of ``max_size // 2`` to ``max_size`` pairs; shrinks towards ``{}``."""
+    if max_size < 1:
+        raise InvalidArgument(f"max_size must be at least 1, got {max_size}")
+    rule = _rule(contract, "metadata")
+    keys = _metadata_keys(rule)
+    small = _maps(keys, _metadata_values(rule), min(SMALL_MAP, max_size))
+    if max_size <= SMALL_MAP:
+        return small
+    # Large maps repeat one short drawn pair under numbered keys: drawing every pair would be slow.
+    large = st.builds(
+        _numbered,
+        keys,
+        _metadata_values(rule, max_size=LARGE_MAP_VALUE),
+        st.integers(min_value=max(SMALL_MAP + 1, max_size // 2), max_value=max_size),
+    )
+    check = _key_check(rule)
+    if check is not None:
+        # A numbered key can outgrow a key pattern's length; only drawn keys near that length are lost.
+        large = large.filter(lambda m: all(check(k) for k in m))
+    return small | large
 
 
 @st.composite
-def _maps_with_bad_value(draw: st.DrawFn, contract: Contract) -> dict[str, JSON]:
-    rule = _rule(contract, "metadata")
-    good: dict[str, JSON] = dict(
-        draw(st.dictionaries(st.text(max_size=8), _metadata_values(rule), max_size=3))
-    )
-    value_validator = jsonschema.Draft202012Validator(dict(rule.value_schema or {}))
-    bad = draw(json_values().filter(lambda v: not value_validator.is_valid(v)) | st.none())
-    good[draw(st.text(max_size=8))] = bad
-    return good
+def _maps_with_bad_entry(
+    draw: st.DrawFn,
+    keys: st.SearchStrategy[str],
+    values: st.SearchStrategy[str],
+    bad_pairs: st.SearchStrategy[tuple[str, JSON]],
+) -> dict[str, JSON]:
+    """A small map of valid pairs plus one pair the contract refuses."""
+    found: dict[str, JSON] = draw(_maps(keys, values, 3))
+    key, value = draw(bad_pairs)
+    found[key] = value
+    return found
 
 
 def invalid_metadata(contract: Contract) -> st.SearchStrategy[JSON]:
-    """Non-null ``metadata`` the contract refuses: a non-object, or a map with a non-string value."""
-    validator = _validator(contract, "metadata")
-    non_objects = non_object_values().filter(lambda v: not validator.is_valid(v))
-    return non_objects | _maps_with_bad_value(contract)
+    """Non-null ``metadata`` the contract refuses: a non-object, or a map with one pair it refuses (a
+    non-string or overlong value, or a key outside the contract's key pattern)."""
+    rule = _rule(contract, "metadata")
+    keys, values = _metadata_keys(rule), _metadata_values(rule)
+    bad_values: st.SearchStrategy[JSON] = values_of_other_types(("string",)) | st.none()
+    limit = (rule.value_schema or {}).get("maxLength")
+    if limit is not None:
+        bad_values |= st.text(CHARACTERS, min_size=int(limit) + 1, max_size=int(limit) + OVERSHOOT)
+    bad_pairs: st.SearchStrategy[tuple[str, JSON]] = st.tuples(keys, bad_values)
+    check = _key_check(rule)
+    if check is not None:
+        # Short arbitrary keys all but never match a key pattern: a cheap, rarely failing test.
+        bad_pairs |= st.tuples(st.text(max_size=8).filter(lambda k: not check(k)), values)
+    return values_of_other_types(rule.types) | _maps_with_bad_entry(keys, values, bad_pairs)

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+from typing import Any
+
+import jsonschema
+
 from conformance.checks import (
     refusal_matches_envelope,
     source_at,
     summary_extra_fields,
     summary_matches_schema,
 )
+from conformance.checks.body import schema_violations
 from conformance.contract import Contract
 from tests.checks.conftest import summary
 
@@ -52,3 +57,31 @@ def test_refusal_envelope_per_profile(huawei: Contract, cinder: Contract) -> Non
 def test_extra_summary_fields_are_reported_where_the_document_is_silent(huawei: Contract) -> None:
     assert summary_extra_fields(huawei, {"snapshot": summary(os_extended="x")}) == ["os_extended"]
     assert summary_extra_fields(huawei, {"snapshot": summary()}) == []
+
+
+class _NoErrorDetails:
+    """A full validator that must not be asked for errors."""
+
+    def iter_errors(self, body: Any) -> Any:
+        raise AssertionError("the full validator ran on a body the fast one passed")
+
+
+def test_a_body_the_fast_validator_passes_never_reaches_the_full_one(huawei: Contract) -> None:
+    schema = huawei.response_schema(202)
+    assert schema is not None
+    body = {"snapshot": summary()}
+    found = schema_violations(
+        _NoErrorDetails(), schema, body, requirement="R", check="c", fast=huawei.fast_validator("summary")
+    )
+    assert found == []
+
+
+def test_errors_still_come_from_the_full_validator_when_the_fast_one_refuses(huawei: Contract) -> None:
+    schema = huawei.response_schema(202)
+    assert schema is not None
+    full = jsonschema.Draft202012Validator(schema)
+    body = {"snapshot": summary(name=7, size=2**80)}
+    (found,) = schema_violations(
+        full, schema, body, requirement="R", check="c", fast=huawei.fast_validator("summary")
+    )
+    assert "snapshot/name = 7" in found.message

@@ -115,3 +115,15 @@ def test_a_413_for_a_large_body_is_a_silence_but_not_for_a_small_one(context: Co
     assert "document silent on body size" in outcome.infos[0][1]
     small = check_create(exchange(413, ERROR_400, sent={"snapshot": sent_snapshot()}), context(ACCEPT))
     assert small.failed() == {"OP-ACCEPT", "RSP-STATUS-CODES"}
+
+
+def test_an_undocumented_4xx_where_the_document_is_silent_is_info_but_a_5xx_fails(
+    context: Context,
+) -> None:
+    silent = Expectation("either", "RSP-STATUS-CODES", reason="a body labelled text/plain")
+    outcome = check_create(exchange(415, ERROR_400, sent={}), context(silent))
+    assert outcome.violations == ()
+    assert any(req == "RSP-STATUS-CODES" and "415" in text for req, text in outcome.infos)
+    unknown_field = Expectation("either", "REQ-SNAPSHOT", reason="unknown fields")
+    assert check_create(exchange(422, b"", sent={}), context(unknown_field)).violations == ()
+    assert check_create(exchange(503, b"", sent={}), context(silent)).failed() == {"RSP-NO-5XX"}

@@ -86,3 +86,13 @@ def test_foreign_project_refusal_wants_an_auth_status_or_an_invalid_request(huaw
     (found,) = status_matches_expectation(huawei, 404, expectation)
     assert found.requirement == "AUTH-INVALID"
     assert len(status_matches_expectation(huawei, 202, expectation)) == 1
+
+
+def test_an_undocumented_4xx_is_fine_where_the_document_is_silent(huawei: Contract) -> None:
+    silent = Expectation("either", "RSP-STATUS-CODES", reason="a body labelled text/plain")
+    assert status_is_documented(huawei, 415, expectation=silent) == []
+    assert status_is_documented(huawei, 422, expectation=silent) == []
+    (found,) = status_is_documented(huawei, 415, expectation=ACCEPT)
+    assert found.requirement == "RSP-STATUS-CODES"
+    (found,) = status_is_documented(huawei, 302, expectation=silent)
+    assert found.requirement == "RSP-STATUS-CODES"

@@ -97,6 +97,6 @@ def test_read_refuses_what_is_not_a_report(tmp_path: Path, content: str) -> None
 def test_summary_lines_name_failures_and_figures() -> None:
     report = build({"RSP-ECHO": RequirementVerdict("RSP-ECHO", "fail", "x")})
     lines = json_report.summary_lines(report)
-    assert lines[0].startswith("evs-conformance: FAIL (0 pass, 1 fail, 0 info,")
+    assert lines[0].startswith("evs-conformance: FAIL (0 pass, 1 fail, 0 waived, 0 info,")
     assert "120 checked exchanges, 30 snapshots created, 2.0 s (60 cases/s)" in lines[1]
     assert any(line.startswith("  FAIL RSP-ECHO") for line in lines)

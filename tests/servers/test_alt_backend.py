@@ -65,6 +65,7 @@ def test_rules_differ_by_profile() -> None:
     huawei, cinder = Rules.for_profile("huawei"), Rules.for_profile("cinder")
     assert (huawei.prefix, huawei.name_max, huawei.description_max) == ("v2", 64, 85)
     assert (cinder.prefix, cinder.name_max, cinder.description_max) == ("v3", 255, 255)
+    assert (huawei.printable_description, cinder.printable_description) == (False, True)
     with pytest.raises(ValueError, match="unknown profile"):
         Rules.for_profile("other")
 

@@ -237,7 +237,7 @@ def test_cinder_refusals_use_openstack_faults(
         ("0", False),
         ("OFF", False),
         ("f", False),
-        ("N", False),
+        ("NO", False),
     ],
 )
 def test_cinder_reads_boolean_like_force_strings(
@@ -248,8 +248,20 @@ def test_cinder_reads_boolean_like_force_strings(
     assert create(client, cinder, option(cinder, force=word)).status_code == 202
 
 
+@pytest.mark.parametrize("word", [" true", "tRuE", "T", "N", "Y", "oN", "yes "])
+def test_cinder_refuses_other_spellings_of_force(cinder: AltServer, client: httpx.Client, word: str) -> None:
+    assert_refused(create(client, cinder, option(cinder, force=word)), cinder)
+
+
+@pytest.mark.parametrize(
+    "text", ["a\tb", "line\u2028break", "zero\u200bwidth", "private \ue000", "smile \U0001f600"]
+)
+def test_cinder_refuses_unprintable_descriptions(cinder: AltServer, client: httpx.Client, text: str) -> None:
+    assert_refused(create(client, cinder, option(cinder, description=text)), cinder)
+
+
 def test_cinder_trims_whitespace_and_accepts_nulls(cinder: AltServer, client: httpx.Client) -> None:
-    body = option(cinder, name="  padded\t", description="\n text ", metadata=None, unexpected=True)
+    body = option(cinder, name="  padded\t", description=" \u3000text ", metadata=None, unexpected=True)
     snapshot = create(client, cinder, body).json()["snapshot"]
     assert (snapshot["name"], snapshot["description"], snapshot["metadata"]) == ("padded", "text", {})
 

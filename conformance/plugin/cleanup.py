@@ -1,0 +1,105 @@
+"""Cleanup at the end of a run: every snapshot the run created and did not delete is deleted, and seen gone.
+
+A snapshot still in its initial status is waited for (clouds refuse to delete one that is being created);
+the whole cleanup shares one time limit, and whatever is not gone by then is reported with the reason.
+
+Example::
+
+    cleanup = clean_up(target, timeout_s=60.0)
+    cleanup.deleted, [(s.id, s.reason) for s in cleanup.left]
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+from conformance.checks import initial_status
+from conformance.exchange import Exchange
+from conformance.ledger import Cleanup, LeftSnapshot
+from conformance.target import Target
+
+FIRST_POLL_S, LAST_POLL_S = 0.05, 2.0
+#: Refusals of a DELETE that may clear up on their own (a conflict, a rate limit); other 4xx are final.
+_TRANSIENT_REFUSALS = frozenset({HTTPStatus.CONFLICT, HTTPStatus.TOO_MANY_REQUESTS})
+
+
+def clean_up(
+    target: Target,
+    *,
+    timeout_s: float,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Cleanup:
+    """Wait for, delete and see gone every snapshot ``target`` still tracks, within ``timeout_s`` in all."""
+    start_status = initial_status(target.contract)
+    deadline = clock() + timeout_s
+    # Snapshot ID -> why it is not gone yet; the reason of the last attempt is the one reported.
+    to_delete: dict[str, str] = dict.fromkeys(target.created_ids, "not deleted")
+    to_verify: dict[str, str] = {}
+    given_up: dict[str, str] = {}
+    deleted = 0
+    pause = FIRST_POLL_S
+    while to_delete or to_verify:
+        for snapshot_id in list(to_delete):
+            read = target.get_snapshot(snapshot_id)
+            if _gone(read):
+                del to_delete[snapshot_id]
+                deleted += 1
+                continue
+            status = _status(read, target)
+            if read.response is None or not read.response.status < 300:
+                to_delete[snapshot_id] = f"cannot read it: {_answer(read)}"
+                continue
+            if status == start_status:
+                to_delete[snapshot_id] = f"still {status!r} when cleanup gave up after {timeout_s:g} s"
+                continue
+            delete = target.delete_snapshot(snapshot_id)
+            code = None if delete.response is None else delete.response.status
+            if code is not None and (code < 300 or code == HTTPStatus.NOT_FOUND):
+                del to_delete[snapshot_id]
+                to_verify[snapshot_id] = "deletion accepted, but the snapshot could still be read"
+            elif code is not None and code < 500 and code not in _TRANSIENT_REFUSALS:
+                del to_delete[snapshot_id]
+                given_up[snapshot_id] = f"DELETE refused: {_answer(delete)}"
+            else:
+                to_delete[snapshot_id] = f"DELETE failed: {_answer(delete)}"
+        for snapshot_id in list(to_verify):
+            read = target.get_snapshot(snapshot_id)
+            if _gone(read):
+                del to_verify[snapshot_id]
+                deleted += 1
+            else:
+                status = _status(read, target)
+                shown = f"status {status!r}" if status is not None else _answer(read)
+                to_verify[snapshot_id] = f"still there after its DELETE was accepted ({shown})"
+        now = clock()
+        if not (to_delete or to_verify) or now >= deadline:
+            break
+        sleep(min(pause, deadline - now))
+        pause = min(pause * 2, LAST_POLL_S)
+    for snapshot_id in (*given_up, *to_delete, *to_verify):
+        target.forget(snapshot_id)
+    left = [LeftSnapshot(i, r) for reasons in (given_up, to_delete, to_verify) for i, r in reasons.items()]
+    return Cleanup(deleted=deleted, left=tuple(left))
+
+
+def _gone(read: Exchange) -> bool:
+    return read.response is not None and read.response.status == HTTPStatus.NOT_FOUND
+
+
+def _status(read: Exchange, target: Target) -> Any:
+    try:
+        return read.response.json()[target.contract.summary_key]["status"] if read.response else None
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _answer(exchange: Exchange) -> str:
+    """The status and the start of the body, or the transport error, on one line."""
+    if exchange.response is None:
+        return str(exchange.error)
+    body = " ".join(exchange.response.body[:200].decode("utf-8", "replace").split())
+    return f"{exchange.response.status} {body}".strip()
