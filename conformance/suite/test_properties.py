@@ -1,6 +1,9 @@
 """Property tests: Hypothesis fuzzes each field with valid and invalid values; the oracle says what each body
 must get and the checks judge every answer. Failures shrink to a minimal body with a cURL reproduction.
 
+A field's own test sends that field and ``volume_id`` alone, so what the target answers is charged to that
+field's requirement; the whole-body tests charge an unexpected refusal of a valid body to OP-ACCEPT.
+
 Example counts and the seed come from the run's Hypothesis profile.
 """
 
@@ -20,6 +23,8 @@ from conformance.oracle import Volumes, expect
 from conformance.target import Target
 
 Verify = Callable[..., Outcome]
+#: Pairs in the large metadata maps of their one dedicated test (the other tests send small maps).
+LARGE_MAP = 200
 
 
 def _available(volumes: Volumes) -> str:
@@ -30,7 +35,10 @@ def _available(volumes: Volumes) -> str:
 
 @functools.cache
 def _bodies(contract: Contract, volume_id: str, field: str) -> st.SearchStrategy[JSON]:
-    """Bodies for ``volume_id`` whose ``field`` is fuzzed with valid and invalid values (built once)."""
+    """Bodies for ``volume_id`` whose ``field`` alone is fuzzed, valid and invalid (built once).
+
+    No other field is sent, so an unexpected answer can only be about ``field``.
+    """
     others = strategies.json_values()
     fuzz: dict[str, st.SearchStrategy[JSON]] = {
         "name": strategies.snapshot_names(contract, include_null=True)
@@ -42,7 +50,13 @@ def _bodies(contract: Contract, volume_id: str, field: str) -> st.SearchStrategy
         "force": strategies.forces(contract) | strategies.non_boolean_forces(contract) | st.none(),
         "metadata": strategies.metadata_maps(contract) | strategies.invalid_metadata(contract) | st.none(),
     }
-    return strategies.create_bodies(contract, volume_id=volume_id, always=(field,), **{field: fuzz[field]})
+    return strategies.single_field_bodies(contract, volume_id=volume_id, field=field, values=fuzz[field])
+
+
+@functools.cache
+def _large_metadata_bodies(contract: Contract, volume_id: str) -> st.SearchStrategy[JSON]:
+    values = strategies.metadata_maps(contract, max_size=LARGE_MAP)
+    return strategies.single_field_bodies(contract, volume_id=volume_id, field="metadata", values=values)
 
 
 @functools.cache
@@ -51,10 +65,16 @@ def _invalid_bodies(contract: Contract, volume_id: str) -> st.SearchStrategy[JSO
 
 
 @functools.cache
-def _valid_bodies(contract: Contract, volume_id: str, *, busy: bool = False) -> st.SearchStrategy[JSON]:
-    if busy:
-        return strategies.create_bodies(contract, volume_id=volume_id, force=st.booleans())
+def _valid_bodies(contract: Contract, volume_id: str) -> st.SearchStrategy[JSON]:
     return strategies.create_bodies(contract, volume_id=volume_id)
+
+
+@functools.cache
+def _busy_bodies(contract: Contract, volume_id: str) -> st.SearchStrategy[JSON]:
+    """Bodies for a busy disk that vary ``force`` alone: omitted, or any value the contract accepts."""
+    key = contract.snapshot_key
+    force = st.none() | strategies.forces(contract).map(lambda v: {"force": v})
+    return force.map(lambda extra: {key: {"volume_id": volume_id, **(extra or {})}})
 
 
 @functools.cache
@@ -91,6 +111,15 @@ def test_fuzzed_field_gets_the_documented_answer(
 ) -> None:
     body = data.draw(_bodies(evs_contract, _available(evs_volumes), field), label="body")
     _check(evs_contract, evs_target, evs_volumes, evs_verify, body, requirement)
+
+
+@pytest.mark.requirement("REQ-METADATA", "RSP-ECHO", "RSP-202-SCHEMA")
+@given(data=st.data())
+def test_large_metadata_maps_are_accepted_and_echoed(
+    evs_contract: Contract, evs_target: Target, evs_volumes: Volumes, evs_verify: Verify, data: st.DataObject
+) -> None:
+    body = data.draw(_large_metadata_bodies(evs_contract, _available(evs_volumes)), label="body")
+    _check(evs_contract, evs_target, evs_volumes, evs_verify, body, "REQ-METADATA")
 
 
 @pytest.mark.requirement("REQ-VOLUME-ID", "REQ-VOLUME-EXISTS", "RSP-400-SCHEMA", "RSP-NO-5XX")
@@ -136,5 +165,5 @@ def test_fuzzed_force_against_a_busy_disk(
     evs_in_use_volume: str,
     data: st.DataObject,
 ) -> None:
-    body = data.draw(_valid_bodies(evs_contract, evs_in_use_volume, busy=True), label="body")
+    body = data.draw(_busy_bodies(evs_contract, evs_in_use_volume), label="body")
     evs_verify(evs_target.create(body), expect(evs_contract, body, evs_volumes))
