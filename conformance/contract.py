@@ -286,6 +286,11 @@ class Contract:
     def __hash__(self) -> int:
         return hash((self.profile, self.path_template))
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # Hypothesis prints a failing test's arguments this way; the document and compiled validators
+        # would make that hundreds of kilobytes, when the profile and path say which contract it is.
+        printer.text(f"Contract(profile={self.profile!r}, path_template={self.path_template!r})")
+
 
 def _as_tuple(value: JSON) -> tuple[str, ...]:
     if value is None:

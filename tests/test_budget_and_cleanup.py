@@ -26,7 +26,9 @@ def mock(request: pytest.FixtureRequest) -> Iterator[RunningMock]:
         yield running
 
 
-def run(mock: RunningMock, reports: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+def run(
+    mock: RunningMock, reports: Path, *extra: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     argv = [
         "run",
         "--base-url",
@@ -44,7 +46,9 @@ def run(mock: RunningMock, reports: Path, *extra: str) -> tuple[subprocess.Compl
         *extra,
     ]
     env = {**os.environ, "EVS_TOKEN": mock.token}
-    result = subprocess.run([sys.executable, "-c", CLI, *argv], env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", CLI, *argv], env=env, capture_output=True, text=True, timeout=300
+    )
     path = reports / "conformance.json"
     return result, json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
@@ -54,7 +58,9 @@ def left_on(mock: RunningMock) -> list[str]:
     return [str(s["id"]) for s in mock.backend.list_snapshots(mock.project_id)]
 
 
-def test_the_default_budget_reaches_every_requirement_and_cleans_up(mock: RunningMock, tmp_path: Path) -> None:
+def test_the_default_budget_reaches_every_requirement_and_cleans_up(
+    mock: RunningMock, tmp_path: Path
+) -> None:
     result, report = run(mock, tmp_path)
     assert result.returncode == 0, result.stdout[-3000:]
     assert report["max_creates"] == DEFAULT_MAX_CREATES

@@ -6,7 +6,17 @@ from pathlib import Path
 
 from conformance.checks.model import Outcome, Violation
 from conformance.exchange import Exchange, Received, SentRequest
-from conformance.ledger import Ledger, ledger_files, merge, merge_stats, read_target
+from conformance.ledger import (
+    Cleanup,
+    Ledger,
+    LeftSnapshot,
+    document_line,
+    ledger_files,
+    merge,
+    merge_cleanup,
+    merge_stats,
+    read_target,
+)
 
 URL = "http://127.0.0.1:9/v2/p/snapshots"
 
@@ -123,3 +133,32 @@ def test_an_unused_ledger_writes_no_file(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "sub" / "a.jsonl")
     ledger.close()
     assert ledger_files(tmp_path / "sub") == []
+
+
+def test_every_written_value_is_redacted(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "a.jsonl", redact=lambda text: text.replace("secret-token-1", "***"))
+    ledger.observe("LIFE-READ", ok=False, evidence="the target echoed secret-token-1", test="t")
+    ledger.close()
+    text = (tmp_path / "a.jsonl").read_text(encoding="utf-8")
+    assert "secret-token-1" not in text
+    assert merge(ledger_files(tmp_path))["LIFE-READ"].evidence.endswith("the target echoed ***")
+
+
+def test_cleanups_of_every_process_add_up(tmp_path: Path) -> None:
+    first, second = Ledger(tmp_path / "a.jsonl"), Ledger(tmp_path / "b.jsonl")
+    first.cleaned(Cleanup(2, (LeftSnapshot("s1", "DELETE refused: 400"),)))
+    second.cleaned(Cleanup(3))
+    first.close()
+    second.close()
+    assert merge_cleanup(ledger_files(tmp_path)) == Cleanup(5, (LeftSnapshot("s1", "DELETE refused: 400"),))
+    assert "s1" not in merge(ledger_files(tmp_path))
+
+
+def test_a_failure_names_the_document_line_it_broke(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "a.jsonl")
+    message = "Received: 202\nDocumented: 400 for a long name (Table 4 CinderCreateSnapshotOption/name)"
+    ledger.record(outcome({"REQ-NAME"}, broken("REQ-NAME", message)), exchange(), test="t")
+    ledger.close()
+    verdict = merge(ledger_files(tmp_path))["REQ-NAME"]
+    assert verdict.document_line == "Table 4 CinderCreateSnapshotOption/name"
+    assert document_line("Received: 1\nDocumented: 2") is None

@@ -303,3 +303,90 @@ def test_a_disk_in_the_wrong_state_stops_the_run(pytester: pytest.Pytester) -> N
         )
     assert result.ret == 2
     result.stdout.fnmatch_lines(["*evs-conformance: error: disk * is 'in-use', not 'available'*"])
+
+
+# -- secrets, budget order, dry run ----------------------------------------------------------------------
+LEAKY = """
+import pytest
+
+@pytest.mark.requirement("REQ-JSON")
+def test_a_message_holding_the_token(evs_target):
+    print("output " + evs_target.settings.token)
+    raise AssertionError("the target echoed " + evs_target.settings.token)
+"""
+
+
+def test_a_token_in_a_failure_is_masked_everywhere_pytest_writes(pytester: pytest.Pytester) -> None:
+    from conformance.mock.server import MockConfig, serve_in_thread
+
+    token = "plugin-secret-token-7a6b5c"
+    with serve_in_thread(MockConfig(token=token)) as mock:
+        result, report = run(
+            pytester,
+            LEAKY,
+            f"--evs-base-url={mock.base_url}",
+            f"--evs-project-id={mock.project_id}",
+            f"--evs-volume-id={mock.available_volume_id}",
+            f"--evs-token={token}",
+            f"--alluredir={pytester.path / 'allure'}",
+            f"--junitxml={pytester.path / 'junit.xml'}",
+        )
+    result.assert_outcomes(failed=1)
+    assert "the target echoed ***" in result.stdout.str()
+    assert token not in result.stdout.str() + result.stderr.str()
+    for path in [*(pytester.path / "allure").iterdir(), pytester.path / "junit.xml"]:
+        assert token not in path.read_text(encoding="utf-8"), path
+    assert "the target echoed ***" in (pytester.path / "junit.xml").read_text(encoding="utf-8")
+    assert {r["id"]: r for r in report["requirements"]}["REQ-JSON"]["verdict"] == "fail"
+
+
+ORDERED = """
+import pytest
+from hypothesis import given, strategies as st
+
+@pytest.mark.requirement("OP-ACCEPT", "RSP-ECHO", "REQ-NAME")
+def test_broad(evs_target):
+    pass
+
+@pytest.mark.requirement("OP-ACCEPT")
+@given(st.integers())
+def test_generated(evs_target, n):
+    pass
+
+@pytest.mark.requirement("REQ-JSON")
+def test_refused(evs_target):
+    pass
+
+@pytest.mark.requirement("OP-ACCEPT")
+def test_focused(evs_target):
+    pass
+"""
+
+
+def test_a_budget_runs_focused_and_refused_tests_before_generated_ones(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_suite=ORDERED)
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--evs-max-creates=5", "--collect-only", "-q"
+    )
+    names = [line.split("::")[-1] for line in result.stdout.lines if "::" in line]
+    # REQ-NAME and RSP-ECHO only come with test_broad, so it is focused too; the property test is last.
+    assert names == ["test_refused", "test_broad", "test_focused", "test_generated"]
+    unbudgeted = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--collect-only", "-q")
+    assert [line.split("::")[-1] for line in unbudgeted.stdout.lines if "::" in line] == [
+        "test_broad",
+        "test_generated",
+        "test_refused",
+        "test_focused",
+    ]
+
+
+def test_a_dry_run_prints_the_plan_and_runs_nothing(pytester: pytest.Pytester) -> None:
+    result, report = run(pytester, SUITE, "--evs-dry-run", "--evs-max-creates=4")
+    assert result.ret == 0
+    out = result.stdout.str()
+    assert "evs-conformance: dry run, nothing is sent" in out
+    assert "target:   the embedded mock (started by the run)" in out
+    assert "creates:  at most 4 (--max-creates)" in out
+    assert "    REQ-NAME: test_suite.py::test_names" in out
+    assert "    REQ-SNAPSHOT: no selected test (skip)" in out
+    assert report == {}

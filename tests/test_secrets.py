@@ -29,7 +29,9 @@ def mock() -> Iterator[RunningMock]:
         yield running
 
 
-def run_cli(mock: RunningMock, reports: Path, env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    mock: RunningMock, reports: Path, env: dict[str, str], *extra: str
+) -> subprocess.CompletedProcess[str]:
     argv = [
         "run",
         "--base-url",

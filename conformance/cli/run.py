@@ -21,11 +21,12 @@ from typing import Any
 
 import click
 
-from conformance.auth import TokenSource, redact
+from conformance.auth import TokenSource
 from conformance.cli import EXIT_FAILED, EXIT_OK
 from conformance.contract import PROFILES, load_contract
 from conformance.errors import ToolError, UsageError
 from conformance.plugin import PASSWORD_VARIABLE, TOKEN_VARIABLE, run_settings
+from conformance.plugin.redaction import Redactor, redact_exception
 from conformance.plugin.runtime import identity_client
 from conformance.report import json as json_report
 from conformance.report import markdown
@@ -267,7 +268,7 @@ def preflight(settings: RunSettings) -> tuple[str, ...]:
 
 
 def _mask(exc: BaseException, secrets: Sequence[str]) -> None:
-    exc.args = tuple(redact(a, secrets) if isinstance(a, str) else a for a in exc.args)
+    redact_exception(exc, Redactor(lambda: secrets))
 
 
 @contextlib.contextmanager
@@ -436,5 +437,8 @@ def run(ctx: click.Context, /, **values: Any) -> None:
         raise UsageError("give --token or password authentication (--iam-url), not both")
     values["lifecycle"] = not values.pop("no_lifecycle")
     values["cleanup"] = not values.pop("no_cleanup")
-    values["password"] = _password(values["iam_url"], values["username"], values["dry_run"])
-    sys.exit(execute(RunOptions(**values)))
+    options = RunOptions(**values)
+    # Ask for a password only once the options are known to make sense.
+    options.validate()
+    password = _password(options.iam_url, options.username, options.dry_run)
+    sys.exit(execute(dataclasses.replace(options, password=password)))

@@ -443,7 +443,7 @@ def _scale_to_budget(item: pytest.Item) -> Callable[[], None] | None:
 def _slow_test_notice(item: pytest.Item) -> threading.Timer | None:
     """Say which test is running once it has taken a few seconds (a terminal shows only dots with -q)."""
     reporter = item.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is None or hasattr(item.config, "workerinput"):
+    if reporter is None or hasattr(item.config, "workerinput") or not requirement_ids(item):
         return None
     started = time.monotonic()
     ids = ", ".join(requirement_ids(item))

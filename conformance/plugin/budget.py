@@ -54,6 +54,10 @@ def creates_per_example(item: pytest.Item, ids: tuple[str, ...]) -> bool:
     return is_property_test(item) and bool(ACCEPTED_REQUIREMENTS.intersection(ids))
 
 
+def _creating(item: pytest.Item, ids_of: IdsOf) -> bool:
+    return bool(ACCEPTED_REQUIREMENTS.intersection(ids_of(item)))
+
+
 def budget_order(items: Sequence[pytest.Item], ids_of: IdsOf) -> list[pytest.Item]:
     """The tests in the order that reaches every requirement soonest; ties keep the suite's order."""
     position = {id(item): index for index, item in enumerate(items)}
@@ -65,13 +69,13 @@ def budget_order(items: Sequence[pytest.Item], ids_of: IdsOf) -> list[pytest.Ite
         if not set(ids_of(item)) <= reached:
             focused[id(item)] = item
             reached.update(ids_of(item))
-    first = sorted(focused.values(), key=lambda i: position[id(i)])
+    # Within each stage, tests expected to be refused first: once the budget is spent no create is sent.
+    first = sorted(focused.values(), key=lambda i: (_creating(i, ids_of), position[id(i)]))
 
     def stage(item: pytest.Item) -> int:
         # Once the budget is spent no create is sent at all (a refusal is expected, but a faulty target
         # could accept), so the tests expected to be refused go before those expected to create.
-        creating = bool(ACCEPTED_REQUIREMENTS.intersection(ids_of(item)))
-        return 1 + 2 * creating + is_property_test(item)
+        return 1 + 2 * _creating(item, ids_of) + is_property_test(item)
 
     rest = sorted((i for i in items if id(i) not in focused), key=lambda i: (stage(i), position[id(i)]))
     return first + rest

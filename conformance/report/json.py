@@ -21,6 +21,7 @@ from conformance.contract import Contract
 from conformance.errors import ToolError
 from conformance.ledger import Cleanup, RequirementVerdict, Stats, redact_values
 from conformance.settings import RunSettings
+from conformance.waivers import unused_waiver_lines
 
 if TYPE_CHECKING:
     from conformance.requirements import Requirement
@@ -153,6 +154,7 @@ def summary_lines(report: Mapping[str, Any]) -> list[str]:
         limit = report.get("max_creates")
         lines.append(f"evs-conformance: not reached within --max-creates {limit}: {', '.join(starved)}")
     lines += cleanup_lines(report.get("cleanup"))
+    lines += [f"evs-conformance: {line}" for line in unused_waiver_lines(report)]
     return lines
 
 

@@ -98,11 +98,22 @@ def _pad(padding: str, max_size: int, core: str, shape: int) -> str:
     return lead + core[: max_size - len(lead) - len(trail)] + trail
 
 
-def _padded(alphabet: st.SearchStrategy[str], padding: str, max_size: int) -> st.SearchStrategy[str]:
-    """Text with whitespace at one or both ends, no longer than ``max_size`` characters."""
-    # Two draws (the text, then one number for the padding) cost less than drawing each part apart.
-    shapes = st.integers(min_value=0, max_value=64 * len(padding) - 1)
-    return st.builds(functools.partial(_pad, padding, max_size), st.text(alphabet, max_size=max_size), shapes)
+#: The shapes of a bounded text, picked by one drawn number: as drawn, at its upper bound, at its lower
+#: bound, or whitespace-padded (the rest of the number then says how).
+_SHAPES = ("as drawn", "at the upper bound", "at the lower bound", "padded")
+
+
+def _shaped(min_size: int, max_size: int, padding: str, form: int, text: str) -> str:
+    """``text`` (of ``min_size..max_size`` characters) given the shape ``form`` picks; see ``_SHAPES``."""
+    shape = _SHAPES[form % len(_SHAPES)]
+    if shape == "at the upper bound" and text:
+        # Repeating the drawn characters reaches the bound without drawing max_size characters afresh.
+        return (text * (max_size // len(text) + 1))[:max_size]
+    if shape == "at the lower bound":
+        return text[:min_size]
+    if shape == "padded" and padding:
+        return _pad(padding, max_size, text, form // len(_SHAPES))
+    return text
 
 
 def bounded_texts(
@@ -116,14 +127,13 @@ def bounded_texts(
     bound; shrinks towards the shortest. ``padding`` names the whitespace the padded texts may use."""
     if not 0 <= min_size <= max_size:
         raise InvalidArgument(f"need 0 <= min_size <= max_size, got {min_size}, {max_size}")
-    parts = [
+    # Two draws, a number for the shape and the text, cost far less than a one_of of separate texts.
+    forms = st.integers(min_value=0, max_value=len(_SHAPES) * 64 * max(1, len(padding)) - 1)
+    return st.builds(
+        functools.partial(_shaped, min_size, max_size, padding),
+        forms,
         st.text(alphabet, min_size=min_size, max_size=max_size),
-        st.text(alphabet, min_size=max_size, max_size=max_size),
-        st.text(alphabet, min_size=min_size, max_size=min_size),
-    ]
-    if min_size == 0 and padding:
-        parts.append(_padded(alphabet, padding, max_size))
-    return st.one_of(parts)
+    )
 
 
 def _valid_strings(contract: Contract, name: str, *, include_null: bool) -> st.SearchStrategy[str | None]:
@@ -308,7 +318,8 @@ def _metadata_keys(rule: FieldRule) -> st.SearchStrategy[str]:
     if "pattern" in names:
         # from_regex builds keys that match in full, which is all that jsonschema's re.search asks.
         return st.from_regex(re.compile(str(names["pattern"])), fullmatch=True)
-    return st.text(CHARACTERS, max_size=24) | _padded(CHARACTERS, PADDING, 8) | st.just("")
+    # Bounded texts include the empty key, whitespace-padded keys and keys of any plane.
+    return bounded_texts(max_size=24)
 
 
 def _numbered(key: str, value: str, count: int) -> dict[str, str]:

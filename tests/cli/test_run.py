@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -135,3 +138,187 @@ def test_workers_share_one_mock_and_one_report(tmp_path: Path) -> None:
     assert report["verdict"] == "pass"
     assert report["target"]["embedded_mock"] is True
     assert not (tmp_path / ".ledger").exists()
+
+
+# -- credentials, transport, dry run and waivers ------------------------------------------------------------
+@contextlib.contextmanager
+def listener() -> Iterator[tuple[str, socket.socket]]:
+    """A loopback port that accepts nothing by itself: any connection attempt stays queued for checking."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        sock.setblocking(False)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}", sock
+
+
+def connected(sock: socket.socket) -> bool:
+    try:
+        conn, _ = sock.accept()
+    except BlockingIOError:
+        return False
+    conn.close()
+    return True
+
+
+def external(base_url: str) -> list[str]:
+    return ["--base-url", base_url, "--project-id", "p", "--volume-id", "v", "--token", "token-0123456789"]
+
+
+def test_a_dry_run_prints_the_plan_and_sends_nothing(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    with listener() as (base_url, sock):
+        result = CliRunner().invoke(
+            main, ["run", "--reports", str(tmp_path), "--dry-run", *external(base_url)]
+        )
+        assert result.exit_code == 0, result.output
+        assert not connected(sock)
+    out = capfd.readouterr().out
+    assert "dry run, nothing is sent" in out
+    assert f"target:   {base_url}, project p, disk v" in out
+    assert "creates:  at most 60 (--max-creates)" in out
+    assert "    OP-ACCEPT: test_create_positive.py::test_documented_example_is_accepted" in out
+    assert "LIFE-DELETE: test_lifecycle.py::test_deleted_snapshot_is_gone" in out
+    assert "token-0123456789" not in out
+    assert not (tmp_path / "conformance.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--rate-limit", "fast"], "--rate-limit 'fast' is not a rate such as 5/s"),
+        (["--rate-limit", "0/s"], "must be a positive number of requests per second"),
+        (["--timeout", "0"], "--timeout must be a positive number of seconds"),
+        (["--deadline", "-1"], "--deadline must be a positive number of seconds"),
+        (["--retries", "-1"], "--retries must be zero or more"),
+        (["--cleanup-timeout", "-1"], "--cleanup-timeout must be zero or more"),
+        (["--iam-url", "http://127.0.0.1:9/v3"], "needs --username, --domain"),
+    ],
+)
+def test_transport_and_credential_options_are_checked_before_any_request(
+    tmp_path: Path, argv: list[str], message: str
+) -> None:
+    with listener() as (base_url, sock):
+        args = external(base_url)
+        if "--iam-url" in argv:
+            args = args[:-2]
+        result = CliRunner().invoke(main, ["run", "--reports", str(tmp_path), *args, *argv])
+        assert not connected(sock)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_insecure_warns_loudly(tmp_path: Path) -> None:
+    with listener() as (base_url, _):
+        argv = ["run", "--reports", str(tmp_path), "--dry-run", "--insecure", *external(base_url)]
+        result = CliRunner().invoke(main, argv)
+    assert result.exit_code == 0
+    assert "WARNING: --insecure: TLS certificates are NOT verified" in result.stderr
+
+
+def test_the_password_is_asked_for_when_not_in_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("EVS_PASSWORD", raising=False)
+    monkeypatch.delenv("EVS_TOKEN", raising=False)
+    argv = ["--base-url", "http://127.0.0.1:9", "--project-id", "p", "--volume-id", "v"]
+    argv += ["--iam-url", "http://127.0.0.1:9/v3", "--username", "qa", "--domain", "d"]
+    result = CliRunner().invoke(main, ["run", "--reports", str(tmp_path), *argv], input="typed-password-1\n")
+    assert "Password for qa at http://127.0.0.1:9/v3" in result.output
+    assert result.exit_code == 2
+    assert "cannot reach the identity service" in result.output
+    assert "typed-password-1" not in result.output
+
+
+def test_the_password_is_never_an_option() -> None:
+    result = CliRunner().invoke(main, ["run", "--password", "x"])
+    assert result.exit_code == 2
+    assert "No such option" in result.output
+
+
+def test_a_bad_waiver_file_stops_the_run_before_any_request(tmp_path: Path) -> None:
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text("waivers:\n  - id: REQ-NOPE\n    reason: x\n", encoding="utf-8")
+    with listener() as (base_url, sock):
+        argv = ["run", "--reports", str(tmp_path), "--waivers", str(waivers), *external(base_url)]
+        result = CliRunner().invoke(main, argv)
+        assert not connected(sock)
+    assert result.exit_code == 2
+    assert "waiver 1 (REQ-NOPE): unknown requirement ID" in result.output
+
+
+def test_waived_failures_do_not_fail_the_run(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(
+        "waivers:\n"
+        "  - id: RSP-ECHO\n    reason: vendor ticket 42\n    expires: 2999-12-31\n"
+        "  - id: REQ-NAME\n    reason: no longer needed\n",
+        encoding="utf-8",
+    )
+    reports = tmp_path / "reports"
+    argv = ["run", "--reports", str(reports), "--examples", "3", "--waivers", str(waivers)]
+    result = CliRunner().invoke(main, [*argv, "--mock-quirk", "echo-drops-metadata"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((reports / "conformance.json").read_text(encoding="utf-8"))
+    rows = {row["id"]: row for row in report["requirements"]}
+    assert report["verdict"] == "pass"
+    assert rows["RSP-ECHO"]["verdict"] == "waived"
+    assert rows["RSP-ECHO"]["waiver"] == {"reason": "vendor ticket 42", "expires": "2999-12-31"}
+    assert report["waivers"]["unused"][0]["id"] == "REQ-NAME"
+    markdown = (reports / "conformance.md").read_text(encoding="utf-8")
+    assert "## Waived" in markdown
+    assert "Waived: vendor ticket 42 (until 2999-12-31)" in markdown
+    out = capfd.readouterr().out
+    assert "WAIVED RSP-ECHO: vendor ticket 42 (until 2999-12-31)" in out
+    assert "waiver for REQ-NAME is unused" in out
+
+
+def test_a_token_is_not_sent_over_plain_http_to_another_host(tmp_path: Path) -> None:
+    # Refused before any connection is opened, so the address is never contacted.
+    argv = ["run", "--reports", str(tmp_path), *external("http://evs.example.invalid")]
+    result = CliRunner().invoke(main, argv)
+    assert result.exit_code == 2
+    assert "refusing to send the token over plain HTTP to evs.example.invalid" in result.output
+
+
+def test_transport_options_reach_the_plugin() -> None:
+    args = pytest_args(
+        options(
+            base_url="https://evs.example",
+            project_id="p",
+            volume_id="v",
+            token="token-0123456789",
+            ca_bundle=Path("ca.pem"),
+            insecure=True,
+            allow_plain_http=True,
+            timeout_s=7.0,
+            deadline_s=120.0,
+            rate_limit="5/s",
+            retries=1,
+            cleanup=False,
+            cleanup_timeout_s=9.0,
+            waivers=Path("w.yaml"),
+            iam_url="https://iam.example/v3",
+            username="qa",
+            domain="d",
+            password="password-0123456789",
+        )
+    )
+    for expected in (
+        "--evs-ca-bundle=ca.pem",
+        "--evs-insecure",
+        "--evs-allow-plain-http",
+        "--evs-timeout=7.0",
+        "--evs-deadline=120.0",
+        "--evs-rate-limit=5/s",
+        "--evs-retries=1",
+        "--evs-no-cleanup",
+        "--evs-cleanup-timeout=9.0",
+        "--evs-waivers=w.yaml",
+        "--evs-iam-url=https://iam.example/v3",
+        "--evs-username=qa",
+        "--evs-domain=d",
+    ):
+        assert expected in args
+    assert not any("0123456789" in a for a in args)

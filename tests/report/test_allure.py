@@ -73,3 +73,18 @@ def test_render_shows_request_response_and_reproduction_without_the_token() -> N
 def test_render_names_a_transport_error() -> None:
     request = SentRequest("GET", "http://127.0.0.1:9/", {}, None)
     assert "-- no response: ReadTimeout" in allure.render_exchange(Exchange(request, None, "ReadTimeout"))
+
+
+def test_an_attachment_is_redacted_before_it_is_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    attached: list[str] = []
+    monkeypatch.setattr(
+        allure.plugin_manager.hook, "attach_data", lambda **kwargs: attached.append(kwargs["body"])
+    )
+    exchange = Exchange(
+        SentRequest("POST", "http://127.0.0.1:9/v2/p/snapshots", {}, b"{}"),
+        Received(400, {}, b'{"echo": "leaked-token-123"}'),
+    )
+    allure.attach_exchange(exchange, "failing", redact=lambda text: text.replace("leaked-token-123", MASK))
+    assert len(attached) == 1
+    assert "leaked-token-123" not in attached[0]
+    assert f'"echo": "{MASK}"' in attached[0]

@@ -100,3 +100,39 @@ def test_summary_lines_name_failures_and_figures() -> None:
     assert lines[0].startswith("evs-conformance: FAIL (0 pass, 1 fail, 0 waived, 0 info,")
     assert "120 checked exchanges, 30 snapshots created, 2.0 s (60 cases/s)" in lines[1]
     assert any(line.startswith("  FAIL RSP-ECHO") for line in lines)
+
+
+def test_the_report_carries_cleanup_and_the_broken_document_line() -> None:
+    from conformance.ledger import Cleanup, LeftSnapshot
+
+    settings = RunSettings(profile="huawei", target=TARGET, reports_dir=Path("r"), max_creates=60)
+    failing = RequirementVerdict(
+        "REQ-NAME", "fail", "x", None, 0, 1, "Table 4 CinderCreateSnapshotOption/name"
+    )
+    report = json_report.build(
+        settings=settings,
+        contract=load_contract("huawei"),
+        target=TARGET.public(),
+        verdicts={"REQ-NAME": failing},
+        catalogue=load_requirements(),
+        stats=Stats(),
+        duration_s=1.0,
+        cleanup=Cleanup(2, (LeftSnapshot("snap-1", "DELETE refused: 400"),)),
+    )
+    assert report["cleanup"] == {
+        "deleted": 2,
+        "left": [{"id": "snap-1", "reason": "DELETE refused: 400"}],
+        "skipped": None,
+    }
+    assert report["max_creates"] == 60
+    row = next(r for r in report["requirements"] if r["id"] == "REQ-NAME")  # type: ignore[attr-defined]
+    assert row["document_line"] == "Table 4 CinderCreateSnapshotOption/name"
+    lines = json_report.summary_lines(report)
+    assert "evs-conformance: cleanup deleted 2 snapshot(s); 1 left behind:" in lines
+    assert "  LEFT snap-1: DELETE refused: 400" in lines
+
+
+def test_redacted_masks_every_string_value_and_keeps_the_keys() -> None:
+    data = {"evidence": "sent secret-token-1", "nested": [{"curl": "x secret-token-1"}], "n": 1}
+    masked = json_report.redacted(data, lambda text: text.replace("secret-token-1", "***"))
+    assert masked == {"evidence": "sent ***", "nested": [{"curl": "x ***"}], "n": 1}

@@ -65,3 +65,46 @@ def test_info_and_skips_are_listed_with_their_evidence() -> None:
     assert "## Where the document is silent\n\n- **ADV-AUTOBK**: Accepted." in text
     assert "## Skipped\n\n- **LIFE-READ**: E." in text
     assert "## Failures" not in text
+
+
+def test_a_failure_names_its_document_lines_and_a_masked_reproduction() -> None:
+    row = {
+        "id": "REQ-NAME",
+        "verdict": "fail",
+        "title": "name is at most 64 characters",
+        "source": "Table 4",
+        "document_line": "Table 4 CinderCreateSnapshotOption/name",
+        "evidence": "1 violation(s).",
+        "reproduction": 'curl -i -X POST http://x -H "X-Auth-Token: $EVS_TOKEN"',
+    }
+    text = markdown.render(report([row], verdict="fail"))
+    assert "| REQ-NAME | **FAIL** | Table 4; broken: Table 4 CinderCreateSnapshotOption/name |" in text
+    assert "Broken line: Table 4 CinderCreateSnapshotOption/name" in text
+    assert "(the token is read from `$EVS_TOKEN`, never written here)" in text
+    assert '-H "X-Auth-Token: $EVS_TOKEN"' in text
+
+
+def test_waived_failures_have_their_own_section_with_reason_and_expiry() -> None:
+    row = {
+        "id": "RSP-ECHO",
+        "verdict": "waived",
+        "title": "the summary echoes the request",
+        "source": "Table 6",
+        "evidence": "3 violation(s).",
+        "waiver": {"reason": "vendor ticket 42", "expires": "2027-06-30"},
+    }
+    data = {**report([row]), "waivers": {"applied": ["RSP-ECHO"], "unused": []}}
+    text = markdown.render(data)
+    assert "| RSP-ECHO | waived | Table 6 |" in text
+    assert "## Waived" in text
+    assert "Waived: vendor ticket 42 (until 2027-06-30)" in text
+    assert "## Failures" not in text
+
+
+def test_cleanup_lists_what_was_left_with_ids() -> None:
+    cleanup = {"deleted": 3, "left": [{"id": "snap-1", "reason": "DELETE refused: 400"}], "skipped": None}
+    text = markdown.render({**report([]), "cleanup": cleanup})
+    assert "Deleted and verified gone: 3 snapshot(s)." in text
+    assert "| `snap-1` | DELETE refused: 400 |" in text
+    skipped = {"deleted": 0, "left": [], "skipped": "off (--no-cleanup)"}
+    assert "Cleanup: off (--no-cleanup)." in markdown.render({**report([]), "cleanup": skipped})

@@ -52,6 +52,8 @@ class Rules:
     null_volume_is_unknown: bool
     trims_text: bool
     printable_description: bool
+    metadata_key: str | None
+    metadata_value_max: int | None
     stamps_updated_at: bool
     text_default: str | None
 
@@ -72,6 +74,8 @@ class Rules:
                 null_volume_is_unknown=False,
                 trims_text=False,
                 printable_description=False,
+                metadata_key=None,
+                metadata_value_max=None,
                 stamps_updated_at=True,
                 text_default="",
             )
@@ -87,6 +91,9 @@ class Rules:
                 null_volume_is_unknown=True,
                 trims_text=True,
                 printable_description=True,
+                # Cinder's metadata rule (parameter_types.metadata_allows_null): key shape, value length.
+                metadata_key=r"^[a-zA-Z0-9-_:. /]{1,255}$",
+                metadata_value_max=255,
                 stamps_updated_at=False,
                 text_default=None,
             )
@@ -225,7 +232,7 @@ class Backend:
             # Judged on what was sent, before trimming, as Cinder validates before it strips.
             _require_printable(option["description"], "EVS.1105")
         force = self._force(option)
-        metadata = _metadata(option.get("metadata"))
+        metadata = _metadata(option.get("metadata"), self.rules)
         with self._lock:
             volume = self._volumes.get(volume_id) if isinstance(volume_id, str) else None
             if volume is None:
@@ -335,7 +342,7 @@ def _snapshot_option(body: bytes) -> Mapping[str, Any]:
     return option
 
 
-def _metadata(value: object) -> dict[str, str]:
+def _metadata(value: object, rules: Rules) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -343,6 +350,12 @@ def _metadata(value: object) -> dict[str, str]:
     for key, item in value.items():
         if not isinstance(item, str):
             raise Refusal(400, "EVS.1107", f"snapshot.metadata[{key!r}] must be a string")
+        if rules.metadata_key is not None and not re.search(rules.metadata_key, key):
+            raise Refusal(400, "EVS.1107", f"snapshot.metadata key {key!r} is not allowed")
+        if rules.metadata_value_max is not None and len(item) > rules.metadata_value_max:
+            raise Refusal(
+                400, "EVS.1107", f"snapshot.metadata[{key!r}] is over {rules.metadata_value_max} characters"
+            )
     return dict(value)
 
 

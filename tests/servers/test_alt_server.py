@@ -260,6 +260,20 @@ def test_cinder_refuses_unprintable_descriptions(cinder: AltServer, client: http
     assert_refused(create(client, cinder, option(cinder, description=text)), cinder)
 
 
+@pytest.mark.parametrize("metadata", [{"": "v"}, {"ké": "v"}, {"a@b": "v"}, {"k": "v" * 256}])
+def test_cinder_refuses_metadata_outside_its_key_and_value_rules(
+    cinder: AltServer, client: httpx.Client, metadata: dict[str, str]
+) -> None:
+    assert_refused(create(client, cinder, option(cinder, metadata=metadata)), cinder)
+
+
+def test_cinder_takes_metadata_within_its_rules(cinder: AltServer, client: httpx.Client) -> None:
+    metadata = {"key with spaces:-_./": "v" * 255}
+    assert (
+        create(client, cinder, option(cinder, metadata=metadata)).json()["snapshot"]["metadata"] == metadata
+    )
+
+
 def test_cinder_trims_whitespace_and_accepts_nulls(cinder: AltServer, client: httpx.Client) -> None:
     body = option(cinder, name="  padded\t", description=" \u3000text ", metadata=None, unexpected=True)
     snapshot = create(client, cinder, body).json()["snapshot"]

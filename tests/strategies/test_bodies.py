@@ -76,3 +76,17 @@ def test_always_puts_a_field_in_every_body(contract: Contract) -> None:
     assert set(find(bodies, lambda b: True)[contract.snapshot_key]) == {"volume_id", "name"}
     with pytest.raises(InvalidArgument):
         strategies.create_bodies(contract, volume_id="v", always=("volume_id",))
+
+
+def test_single_field_bodies_carry_that_field_alone(contract: Contract) -> None:
+    key = contract.snapshot_key
+    bodies = strategies.single_field_bodies(
+        contract, volume_id="v", field="name", values=strategies.overlong_names(contract)
+    )
+    body = find(bodies, lambda b: True)
+    assert set(body[key]) == {"volume_id", "name"}
+    assert body[key]["volume_id"] == "v"
+    with pytest.raises(InvalidArgument):
+        strategies.single_field_bodies(contract, volume_id="v", field="volume_id", values=st.just("x"))
+    with pytest.raises(InvalidArgument):
+        strategies.single_field_bodies(contract, volume_id="v", field="colour", values=st.just("x"))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import unicodedata
 
 import jsonschema
 import pytest
@@ -142,3 +143,53 @@ def test_bounded_texts_checks_its_options() -> None:
         strategies.bounded_texts(max_size=2, min_size=3)
     with pytest.raises(InvalidArgument):
         strategies.metadata_maps(load_contract("huawei"), max_size=0)
+
+
+def test_descriptions_hold_only_printable_characters_where_the_contract_says_so(contract: Contract) -> None:
+    rule = contract.field("description")
+    texts = strategies.descriptions(contract)
+    if rule.printable_only:
+        never(texts, lambda v: v is not None and rule.unprintable(v) != "")
+        find(texts, lambda v: v is not None and v != v.strip())
+    else:
+        find(texts, lambda v: v is not None and any(ord(c) > 0xFFFF for c in v))
+
+
+@FAST
+@given(data=st.data())
+def test_printable_descriptions_stay_in_the_bmp_and_out_of_control_and_separator_characters(
+    data: st.DataObject,
+) -> None:
+    cinder = load_contract("cinder")
+    value = data.draw(strategies.descriptions(cinder))
+    assert isinstance(value, str)
+    assert _valid(cinder, "description", value)
+    for char in value:
+        category = unicodedata.category(char)
+        assert ord(char) <= 0xFFFE
+        assert not category.startswith("C")
+        assert category in ("Zs",) or not category.startswith("Z")
+
+
+def test_metadata_maps_are_small_unless_large_ones_are_asked_for(contract: Contract) -> None:
+    never(strategies.metadata_maps(contract), lambda m: len(m) > strategies.fields.SMALL_MAP)
+    large = find(strategies.metadata_maps(contract, max_size=200), lambda m: len(m) >= 100)
+    # A failing case with a large map must print in a few kilobytes (Hypothesis warns past 30 kB).
+    assert len(repr(large)) < 30_000
+
+
+@FAST
+@given(data=st.data())
+def test_values_of_other_types_are_never_of_the_given_types(data: st.DataObject) -> None:
+    value = data.draw(strategies.values_of_other_types(("string", "object")))
+    assert value is not None
+    assert not isinstance(value, str | dict)
+    number = data.draw(strategies.values_of_other_types(("integer", "boolean", "string", "array", "object")))
+    assert isinstance(number, float)
+    assert not number.is_integer()
+
+
+def test_values_of_other_types_need_a_type_left_over() -> None:
+    every = ("boolean", "integer", "number", "string", "array", "object")
+    with pytest.raises(InvalidArgument):
+        strategies.values_of_other_types(every)
