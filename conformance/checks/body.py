@@ -8,7 +8,7 @@ from typing import Any
 
 import jsonschema
 
-from conformance.checks.model import Violation, shown, violation
+from conformance.checks.model import Violation, shown, view, violation
 from conformance.contract import JSON, Contract
 
 #: Summary properties whose errors a dedicated check reports under its own requirement.
@@ -93,9 +93,9 @@ def _fast_is_valid(fast: Any, body: JSON) -> bool:
 
 def summary_matches_schema(contract: Contract, body: JSON) -> list[Violation]:
     """A 202 body is the documented wrapper around a SnapshotSummary of the documented types."""
-    schema = contract.response_schema(contract.accepted_status)
+    schema = view(contract).body_schemas[contract.accepted_status]
     assert schema is not None
-    skip = {(contract.summary_key, prop) for prop in DEDICATED_PROPERTIES}
+    skip = {(view(contract).summary_key, prop) for prop in DEDICATED_PROPERTIES}
     return schema_violations(
         contract.validator("summary"),
         schema,
@@ -109,7 +109,7 @@ def summary_matches_schema(contract: Contract, body: JSON) -> list[Violation]:
 
 def refusal_matches_envelope(contract: Contract, status: int, body: JSON) -> list[Violation]:
     """A refusal's body is the error envelope documented for its status (nothing to check when none is)."""
-    schema = contract.response_schema(status)
+    schema = view(contract).body_schemas.get(status)
     if schema is None or status == contract.accepted_status:
         return []
     return schema_violations(
@@ -124,12 +124,12 @@ def refusal_matches_envelope(contract: Contract, status: int, body: JSON) -> lis
 
 def summary_extra_fields(contract: Contract, body: JSON) -> list[str]:
     """Fields of a 202 summary the document does not list, where it is silent about extra fields."""
-    schema = contract.summary_schema
+    schema = view(contract).summary_schema
     # A summary schema that states additionalProperties (true, false or a schema) is not silent: the
     # schema check already judges the extras.
     if "additionalProperties" in schema:
         return []
-    summary = body.get(contract.summary_key) if isinstance(body, Mapping) else None
+    summary = body.get(view(contract).summary_key) if isinstance(body, Mapping) else None
     if not isinstance(summary, Mapping):
         return []
     return sorted(str(k) for k in summary if k not in schema.get("properties", {}))

@@ -11,7 +11,7 @@ from conformance.checks.body import (
     summary_matches_schema,
 )
 from conformance.checks.echo import snapshot_echoes_request
-from conformance.checks.model import CheckContext, Outcome, Violation, violation
+from conformance.checks.model import CheckContext, Outcome, Violation, view, violation
 from conformance.checks.status import (
     SMALL_BODY_BYTES,
     content_type_is_json,
@@ -94,12 +94,12 @@ def check_create(exchange: Exchange, ctx: CheckContext) -> Outcome:
             extras = summary_extra_fields(contract, value)
             if extras:
                 infos.append(("RSP-202-SCHEMA", f"undocumented summary fields (document silent): {extras}"))
-            summary = value.get(contract.summary_key) if isinstance(value, Mapping) else None
+            summary = value.get(view(contract).summary_key) if isinstance(value, Mapping) else None
             if isinstance(summary, Mapping):
                 more, proved = _summary_checks(exchange, summary, ctx)
                 violations += more
                 checked |= proved
-    elif 400 <= status < 500 and contract.response_schema(status) is not None:
+    elif 400 <= status < 500 and view(contract).body_schemas.get(status) is not None:
         checked.add("RSP-400-SCHEMA")
         violations += refusal_matches_envelope(
             contract, status, value if is_json else body.decode("utf-8", "replace")
@@ -123,7 +123,7 @@ def _summary_checks(
         proved.add("RSP-SIZE")
         found += size_equals_volume_size(contract, summary, ctx.volume_size)
     sent = exchange.request.json_body if exchange.request.has_json_body else None
-    snapshot = sent.get(contract.snapshot_key) if isinstance(sent, Mapping) else None
+    snapshot = sent.get(view(contract).snapshot_key) if isinstance(sent, Mapping) else None
     if isinstance(snapshot, Mapping):
         proved.add("RSP-ECHO")
         found += snapshot_echoes_request(contract, snapshot, summary)

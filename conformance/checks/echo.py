@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from conformance.checks.model import Violation, shown, violation
+from conformance.checks.model import Violation, shown, view, violation
 from conformance.contract import JSON, Contract
 
 ECHOED_FIELDS = ("volume_id", "name", "description")
@@ -22,7 +22,7 @@ def snapshot_echoes_request(
 ) -> list[Violation]:
     """``volume_id``, ``name`` and ``description`` come back as sent; ``metadata`` holds every sent pair."""
     found: list[Violation] = []
-    props = contract.summary_schema["properties"]
+    props = view(contract).summary_properties
     trimmed = " (compared after trimming whitespace)" if contract.trims_whitespace else ""
     for field in ECHOED_FIELDS:
         if field not in sent or field not in summary:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from conformance.contract import Contract
+from conformance.contract import JSON, Contract
 
 
 @dataclass(frozen=True)
@@ -81,3 +84,31 @@ def shown(value: object, limit: int = 200) -> str:
     except (TypeError, ValueError):
         text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class ContractView:
+    """What the checks read from a contract on every exchange, resolved once per contract."""
+
+    summary_key: str
+    snapshot_key: str
+    summary_schema: Mapping[str, JSON]
+    summary_properties: Mapping[str, Mapping[str, JSON]]
+    snapshot_statuses: tuple[str, ...]
+    time_pattern: re.Pattern[str]
+    body_schemas: Mapping[int, Mapping[str, JSON] | None]
+
+
+@functools.lru_cache(maxsize=16)
+def view(contract: Contract) -> ContractView:
+    """The contract's response rules, looked up once: a Contract resolves its schemas again on each read."""
+    summary = contract.summary_schema
+    return ContractView(
+        summary_key=contract.summary_key,
+        snapshot_key=contract.snapshot_key,
+        summary_schema=summary,
+        summary_properties=summary.get("properties", {}),
+        snapshot_statuses=contract.snapshot_statuses,
+        time_pattern=re.compile(contract.time_pattern),
+        body_schemas={status: contract.response_schema(status) for status in contract.documented_statuses},
+    )

@@ -2,30 +2,30 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import datetime
 
-from conformance.checks.model import Violation, shown, violation
+from conformance.checks.model import Violation, shown, view, violation
 from conformance.contract import JSON, Contract
 
 TIME_FIELDS = ("created_at", "updated_at")
 
 
 def _source(contract: Contract, prop: str) -> str:
-    return str(contract.summary_schema["properties"].get(prop, {}).get("x-source", ""))
+    return str(view(contract).summary_properties.get(prop, {}).get("x-source", ""))
 
 
 def _time_format(contract: Contract, prop: str) -> str:
-    schema = contract.summary_schema["properties"].get(prop, {})
-    return str(schema.get("x-time-format", f"pattern {contract.time_pattern}"))
+    schema = view(contract).summary_properties.get(prop, {})
+    return str(schema.get("x-time-format", f"pattern {view(contract).time_pattern.pattern}"))
 
 
 def timestamps_are_utc_microseconds(contract: Contract, summary: Mapping[str, JSON]) -> list[Violation]:
     """``created_at`` (and ``updated_at`` when set) are real instants in the documented format."""
     found: list[Violation] = []
-    pattern = re.compile(contract.time_pattern)
-    nullable = {p for p in TIME_FIELDS if "null" in _types(contract.summary_schema["properties"].get(p, {}))}
+    pattern = view(contract).time_pattern
+    properties = view(contract).summary_properties
+    nullable = {p for p in TIME_FIELDS if "null" in _types(properties.get(p, {}))}
     for prop in TIME_FIELDS:
         if prop not in summary or (summary[prop] is None and prop in nullable):
             continue
@@ -60,14 +60,15 @@ def _is_instant(value: str) -> bool:
 def status_is_snapshot_status(contract: Contract, summary: Mapping[str, JSON]) -> list[Violation]:
     """``status`` is one of the documented snapshot statuses."""
     value = summary.get("status")
-    if "status" not in summary or value in contract.snapshot_statuses:
+    statuses = view(contract).snapshot_statuses
+    if "status" not in summary or value in statuses:
         return []
     return [
         violation(
             "RSP-STATUS",
             "status_is_snapshot_status",
             f"status = {shown(value)}",
-            f"one of {', '.join(contract.snapshot_statuses)}",
+            f"one of {', '.join(statuses)}",
             _source(contract, "status"),
         )
     ]
@@ -80,7 +81,7 @@ def size_equals_volume_size(
     if "size" not in summary:
         return []
     value = summary["size"]
-    schema = contract.summary_schema["properties"]["size"]
+    schema = view(contract).summary_properties["size"]
     minimum = schema.get("minimum")
     is_int = isinstance(value, int) and not isinstance(value, bool)
     if not is_int or (minimum is not None and value < minimum):

@@ -127,13 +127,24 @@ def bounded_texts(
     bound; shrinks towards the shortest. ``padding`` names the whitespace the padded texts may use."""
     if not 0 <= min_size <= max_size:
         raise InvalidArgument(f"need 0 <= min_size <= max_size, got {min_size}, {max_size}")
-    # Two draws, a number for the shape and the text, cost far less than a one_of of separate texts.
     forms = st.integers(min_value=0, max_value=len(_SHAPES) * 64 * max(1, len(padding)) - 1)
-    return st.builds(
-        functools.partial(_shaped, min_size, max_size, padding),
-        forms,
-        st.text(alphabet, min_size=min_size, max_size=max_size),
+    return _bounded(
+        forms, st.text(alphabet, min_size=min_size, max_size=max_size), min_size, max_size, padding
     )
+
+
+@st.composite
+def _bounded(
+    draw: st.DrawFn,
+    forms: st.SearchStrategy[int],
+    texts: st.SearchStrategy[str],
+    min_size: int,
+    max_size: int,
+    padding: str,
+) -> str:
+    # Two draws, a number for the shape and the text, cost far less than a one_of of separate texts
+    # (or st.builds of the same two).
+    return _shaped(min_size, max_size, padding, draw(forms), draw(texts))
 
 
 def _valid_strings(contract: Contract, name: str, *, include_null: bool) -> st.SearchStrategy[str | None]:
