@@ -13,6 +13,7 @@ Example::
 from __future__ import annotations
 
 import copy
+import functools
 import importlib.resources
 import json
 import unicodedata
@@ -135,7 +136,10 @@ class Refusal:
 
 @dataclass(frozen=True)
 class Contract:
-    """One profile's contract, read from its OpenAPI document."""
+    """One profile's contract, read from its OpenAPI document.
+
+    The derived views are cached on first use: the checks and the oracle ask for them on every exchange.
+    """
 
     profile: str
     document: Mapping[str, JSON]
@@ -151,26 +155,26 @@ class Contract:
     )
 
     # -- the operation --------------------------------------------------------------------------------
-    @property
+    @functools.cached_property
     def operation(self) -> Mapping[str, JSON]:
         return self.document["paths"][self.path_template]["post"]  # type: ignore[no-any-return]
 
-    @property
+    @functools.cached_property
     def documented_statuses(self) -> frozenset[int]:
         return frozenset(int(code) for code in self.operation["responses"])
 
-    @property
+    @functools.cached_property
     def auth_statuses(self) -> frozenset[int]:
         """The refusals allowed for authentication reasons (401/403), as documented."""
         return frozenset(
             int(code) for code, rsp in self.operation["responses"].items() if rsp.get("x-auth-refusal")
         )
 
-    @property
+    @functools.cached_property
     def accepted_status(self) -> int:
         return min(s for s in self.documented_statuses if 200 <= s < 300)
 
-    @property
+    @functools.cached_property
     def token_header(self) -> str:
         scheme = next(iter(self.document["components"]["securitySchemes"].values()))
         return str(scheme["name"])
@@ -187,21 +191,21 @@ class Contract:
         return str(rsp.get("x-source", "Status Codes"))
 
     # -- the request ----------------------------------------------------------------------------------
-    @property
+    @functools.cached_property
     def request_schema(self) -> Mapping[str, JSON]:
         schema = self.operation["requestBody"]["content"]["application/json"]["schema"]
         return self._resolved(schema)
 
-    @property
+    @functools.cached_property
     def snapshot_key(self) -> str:
         """The top-level key that wraps the snapshot object (``snapshot``)."""
         return str(self.request_schema["required"][0])
 
-    @property
+    @functools.cached_property
     def snapshot_schema(self) -> Mapping[str, JSON]:
         return self._resolved(self.document["components"]["schemas"][self.semantics["snapshot-object"]])
 
-    @property
+    @functools.cached_property
     def fields(self) -> tuple[FieldRule, ...]:
         schema = self.snapshot_schema
         required = set(schema.get("required", ()))
@@ -227,30 +231,30 @@ class Contract:
         return [ex["value"] for ex in content.get("examples", {}).values()]
 
     # -- the response ---------------------------------------------------------------------------------
-    @property
+    @functools.cached_property
     def summary_key(self) -> str:
         """The top-level key that wraps the SnapshotSummary in a 202 (``snapshot``)."""
         body = self.response_schema(self.accepted_status)
         assert body is not None
         return str(body["required"][0])
 
-    @property
+    @functools.cached_property
     def summary_schema(self) -> Mapping[str, JSON]:
         return self._resolved(self.document["components"]["schemas"][self.semantics["summary-object"]])
 
-    @property
+    @functools.cached_property
     def snapshot_statuses(self) -> tuple[str, ...]:
         return tuple(self.summary_schema["properties"]["status"]["enum"])
 
-    @property
+    @functools.cached_property
     def time_pattern(self) -> str:
         return str(self.summary_schema["properties"]["created_at"]["pattern"])
 
-    @property
+    @functools.cached_property
     def busy_volume_statuses(self) -> frozenset[str]:
         return frozenset(self.semantics.get("busy-volume-statuses", ()))
 
-    @property
+    @functools.cached_property
     def trims_whitespace(self) -> bool:
         return bool(self.semantics.get("trims-whitespace", False))
 
