@@ -293,6 +293,9 @@ def run_suite_pytest(mock: RunningMock, cases: int, seed: int, workdir: Path) ->
         str(seed),
         "--evs-reports",
         str(reports),
+        # A base URL makes the mock an "endpoint" with a small default create budget; lift it to compare.
+        "--evs-max-creates",
+        str(cases * 10),
     ]
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, cwd=workdir, check=False)
