@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +13,7 @@ import pytest
 from conformance.mock.server import MockConfig, RunningMock, serve_in_thread
 from conformance.plugin.budget import BudgetPlanner
 from conformance.settings import DEFAULT_MAX_CREATES
-
-CLI = "from conformance.cli import main; main()"
+from tests.runs import run_command
 
 
 @pytest.fixture
@@ -29,26 +26,7 @@ def mock(request: pytest.FixtureRequest) -> Iterator[RunningMock]:
 def run(
     mock: RunningMock, reports: Path, *extra: str
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    argv = [
-        "run",
-        "--base-url",
-        mock.base_url,
-        "--project-id",
-        mock.project_id,
-        "--volume-id",
-        mock.available_volume_id,
-        "--in-use-volume-id",
-        mock.in_use_volume_id,
-        "--reports",
-        str(reports),
-        "--examples",
-        "3",
-        *extra,
-    ]
-    env = {**os.environ, "EVS_TOKEN": mock.token}
-    result = subprocess.run(
-        [sys.executable, "-c", CLI, *argv], env=env, capture_output=True, text=True, timeout=300
-    )
+    result = run_command(mock, reports, *extra, env={"EVS_TOKEN": mock.token}, timeout_s=300)
     path = reports / "conformance.json"
     return result, json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 

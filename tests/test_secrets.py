@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,13 +11,13 @@ import pytest
 
 from conformance.mock.server import MockConfig, RunningMock, serve_in_thread
 from conformance.plugin.redaction import MIN_SECRET_LENGTH
+from tests.runs import run_command
 
 TOKEN = "TOKEN-recognisable-5f1e0c2a9b7d"
 PASSWORD = "PASSWORD-recognisable-8c3b1e"
 USER = "evs-tester"
 #: Quirks that make tests fail, so the failure paths (messages, reproductions, attachments) are written.
 QUIRKS = frozenset({"echo-drops-metadata", "accepts-invalid-token"})
-CLI = "from conformance.cli import main; main()"
 
 
 @pytest.fixture
@@ -32,28 +30,7 @@ def mock() -> Iterator[RunningMock]:
 def run_cli(
     mock: RunningMock, reports: Path, env: dict[str, str], *extra: str
 ) -> subprocess.CompletedProcess[str]:
-    argv = [
-        "run",
-        "--base-url",
-        mock.base_url,
-        "--project-id",
-        mock.project_id,
-        "--volume-id",
-        mock.available_volume_id,
-        "--in-use-volume-id",
-        mock.in_use_volume_id,
-        "--reports",
-        str(reports),
-        "--examples",
-        "3",
-        "--cleanup-timeout",
-        "5",
-        *extra,
-    ]
-    clean = {k: v for k, v in os.environ.items() if k not in ("EVS_TOKEN", "EVS_PASSWORD")}
-    return subprocess.run(
-        [sys.executable, "-c", CLI, *argv], env={**clean, **env}, capture_output=True, text=True, timeout=300
-    )
+    return run_command(mock, reports, "--cleanup-timeout", "5", *extra, env=env, timeout_s=300)
 
 
 def written(reports: Path, result: subprocess.CompletedProcess[str]) -> dict[str, str]:

@@ -8,14 +8,12 @@ in the suite, not in a server.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from conformance.contract import PROFILES
+from tests.runs import run_command
 from tests.servers import serve_alt
 
 pytestmark = pytest.mark.slow
@@ -28,19 +26,9 @@ INFO_BY_POLICY = frozenset({"ADV-AUTOBK"})
 def test_the_suite_passes_an_independent_conformant_server(tmp_path: Path, profile: str) -> None:
     reports = tmp_path / "reports"
     with serve_alt(profile=profile, settle_seconds=0.05) as server:
-        argv = [
-            sys.executable, "-m", "conformance", "run",
-            "--base-url", server.base_url,
-            "--profile", profile,
-            "--project-id", server.project_id,
-            "--volume-id", server.available_volume_id,
-            "--in-use-volume-id", server.in_use_volume_id,
-            "--reports", str(reports),
-            "--examples", "25",
-            "--seed", "7",
-        ]  # fmt: skip
-        env = {**os.environ, "EVS_TOKEN": server.token}
-        done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600)
+        done = run_command(
+            server, reports, "--profile", profile, "--seed", "7", env={"EVS_TOKEN": server.token}, examples=25
+        )
     report = json.loads((reports / "conformance.json").read_text(encoding="utf-8"))
     verdicts = {row["id"]: row["verdict"] for row in report["requirements"]}
     wrong = {
