@@ -104,6 +104,9 @@ class Project:
     id: str
     volumes: dict[str, Volume] = field(default_factory=dict)
     snapshots: dict[str, Snapshot] = field(default_factory=dict)
+    #: IDs of the snapshots the clock may still move on (being created or deleted), so a request only
+    #: looks at those rather than at every snapshot the project ever kept.
+    changing: dict[str, None] = field(default_factory=dict)
 
 
 def _clip(text: str) -> str:
@@ -143,6 +146,10 @@ class SnapshotBackend:
         self._projects: dict[str, Project] = {}
         self._tokens: dict[str, str] = {}
         self._seeded_tokens: frozenset[str] = frozenset()
+        #: When each issued token stops being accepted; seeded tokens never expire.
+        self._token_expiry: dict[str, datetime] = {}
+        self._issued_tokens: list[str] = []
+        self.token_ttl_s = None
         self._users: dict[str, tuple[str, str]] = {}
         self._force_field = str(contract.semantics["force-field"])
         # A missing default would be a spec defect; the page states false.
@@ -169,6 +176,31 @@ class SnapshotBackend:
             raise UsageError(f"settle time must be 0 or more seconds, not {seconds}")
         self._settle = float(seconds)
 
+    @property
+    def token_ttl_s(self) -> float | None:
+        """Seconds an issued token stays valid (None: a day, as Keystone's default)."""
+        return self._token_ttl_s
+
+    @token_ttl_s.setter
+    def token_ttl_s(self, seconds: float | None) -> None:
+        if seconds is not None and not seconds > 0:
+            raise UsageError(f"token lifetime must be a positive number of seconds, not {seconds}")
+        self._token_ttl_s = None if seconds is None else float(seconds)
+
+    @property
+    def issued_tokens(self) -> tuple[str, ...]:
+        """Every token the token endpoint issued since the last reset, oldest first."""
+        with self._lock:
+            return tuple(self._issued_tokens)
+
+    def expire_tokens(self) -> int:
+        """Revoke every token issued so far, as if each expired now (seeded ones stay); returns how many."""
+        with self._lock:
+            revoked = [token for token in self._token_expiry if token in self._tokens]
+            for token in revoked:
+                del self._tokens[token]
+            return len(revoked)
+
     def set_quirks(self, names: Iterable[str]) -> None:
         """Switch the given quirks on (and every other off); unknown names raise UsageError."""
         chosen = check_quirks(names, self.contract)
@@ -192,7 +224,10 @@ class SnapshotBackend:
             self._create_attempts = 0
             for project in self._projects.values():
                 project.snapshots.clear()
+                project.changing.clear()
             self._tokens = {t: p for t, p in self._tokens.items() if t in self._seeded_tokens}
+            self._token_expiry.clear()
+            self._issued_tokens.clear()
 
     def add_project(self, project_id: str) -> None:
         with self._lock:
@@ -235,10 +270,12 @@ class SnapshotBackend:
                     return
                 raise ServiceError("unauthenticated", HTTPStatus.UNAUTHORIZED, "no token was sent")
             owner = self._tokens.get(token)
-            if owner is None:
+            expiry = self._token_expiry.get(token)
+            if owner is None or (expiry is not None and self._clock() >= expiry):
                 if "accepts-invalid-token" in self._quirks:
                     return
-                raise ServiceError("unauthenticated", HTTPStatus.UNAUTHORIZED, "the token is not valid")
+                problem = "is not valid" if owner is None else "has expired"
+                raise ServiceError("unauthenticated", HTTPStatus.UNAUTHORIZED, f"the token {problem}")
             if owner != project_id and "accepts-other-project-token" not in self._quirks:
                 raise ServiceError(
                     "forbidden", HTTPStatus.FORBIDDEN, f"the token may not act on project {_clip(project_id)}"
@@ -257,13 +294,17 @@ class SnapshotBackend:
             token = f"{self._token_source.getrandbits(256):064x}"
             self._tokens[token] = project_id
             issued = self._clock()
+            ttl = self._token_ttl_s
+            expires = issued + (_TOKEN_LIFETIME if ttl is None else timedelta(seconds=ttl))
+            self._token_expiry[token] = expires
+            self._issued_tokens.append(token)
         body = {
             "methods": ["password"],
             "user": {"id": uuid.uuid5(uuid.NAMESPACE_URL, user).hex, "name": user},
             "project": {"id": project_id, "name": project_id},
             "roles": [{"name": "member"}],
             "issued_at": _stamp(issued),
-            "expires_at": _stamp(issued + _TOKEN_LIFETIME),
+            "expires_at": _stamp(expires),
         }
         return token, {"token": body}
 
@@ -295,6 +336,7 @@ class SnapshotBackend:
                 updated_at=now if self._stamps_update_on_create else None,
             )
             project.snapshots[snapshot.id] = snapshot
+            project.changing[snapshot.id] = None
             return self._view(snapshot, CREATE_VIEW)
 
     def get_snapshot(self, project_id: str, snapshot_id: str) -> dict[str, JSON]:
@@ -324,6 +366,7 @@ class SnapshotBackend:
             if snapshot.status != DELETING:
                 snapshot.status = DELETING
                 snapshot.updated_at = self._clock()
+                project.changing[snapshot.id] = None
             self._settled(project_id)
 
     def get_volume(self, project_id: str, volume_id: str) -> dict[str, JSON]:
@@ -456,16 +499,18 @@ class SnapshotBackend:
         project = self._project(project_id)
         now = self._clock()
         settle = timedelta(seconds=self._settle)
-        for snapshot in list(project.snapshots.values()):
-            if snapshot.status == DELETING:
+        for snapshot_id in list(project.changing):
+            snapshot = project.snapshots.get(snapshot_id)
+            if snapshot is None:
+                del project.changing[snapshot_id]
+            elif snapshot.status == DELETING:
                 assert snapshot.updated_at is not None
                 if now >= snapshot.updated_at + settle:
                     del project.snapshots[snapshot.id]
-            elif (
-                snapshot.status in SETTLES_TO
-                and "never-settles" not in self._quirks
-                and now >= snapshot.created_at + settle
-            ):
+                    del project.changing[snapshot_id]
+            elif snapshot.status not in SETTLES_TO:
+                del project.changing[snapshot_id]
+            elif "never-settles" not in self._quirks and now >= snapshot.created_at + settle:
                 snapshot.status = SETTLES_TO[snapshot.status]
                 snapshot.updated_at = snapshot.created_at + settle
         return project

@@ -64,6 +64,8 @@ class MockConfig:
     # Cinder's default limit on a request body (osapi_max_request_body_size); the page states none.
     max_body_bytes: int = 114688
     api_prefix: str | None = None
+    #: Seconds a token from the token endpoint stays valid (None: a day); seeded tokens never expire.
+    token_ttl_s: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -132,6 +134,7 @@ def build_backend(config: MockConfig) -> SnapshotBackend:
     backend = SnapshotBackend(
         mock_contract(config), seed=config.seed, settle_seconds=config.settle_seconds, quirks=config.quirks
     )
+    backend.token_ttl_s = config.token_ttl_s
     backend.add_project(config.project_id)
     for volume in config.volumes:
         backend.add_volume(config.project_id, volume.id, volume.status, volume.size_gib)

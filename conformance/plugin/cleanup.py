@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 from typing import Any
 
@@ -24,6 +25,11 @@ from conformance.target import Target
 FIRST_POLL_S, LAST_POLL_S = 0.05, 2.0
 #: Refusals of a DELETE that may clear up on their own (a conflict, a rate limit); other 4xx are final.
 _TRANSIENT_REFUSALS = frozenset({HTTPStatus.CONFLICT, HTTPStatus.TOO_MANY_REQUESTS})
+#: Snapshots handled at once: while one request waits on the target the next is being prepared; a few
+#: are enough to keep the connection pool busy without crowding a small machine.
+CLEANUP_WORKERS = 4
+# What one attempt at a snapshot came to.
+_GONE, _ACCEPTED, _REFUSED, _PENDING = "gone", "accepted", "refused", "pending"
 
 
 def clean_up(
@@ -42,48 +48,69 @@ def clean_up(
     given_up: dict[str, str] = {}
     deleted = 0
     pause = FIRST_POLL_S
-    while to_delete or to_verify:
-        for snapshot_id in list(to_delete):
-            read = target.get_snapshot(snapshot_id)
-            if _gone(read):
-                del to_delete[snapshot_id]
-                deleted += 1
-                continue
-            status = _status(read, target)
-            if read.response is None or not read.response.status < 300:
-                to_delete[snapshot_id] = f"cannot read it: {_answer(read)}"
-                continue
-            if status == start_status:
-                to_delete[snapshot_id] = f"still {status!r} when cleanup gave up after {timeout_s:g} s"
-                continue
-            delete = target.delete_snapshot(snapshot_id)
-            code = None if delete.response is None else delete.response.status
-            if code is not None and (code < 300 or code == HTTPStatus.NOT_FOUND):
-                del to_delete[snapshot_id]
-                to_verify[snapshot_id] = "deletion accepted, but the snapshot could still be read"
-            elif code is not None and code < 500 and code not in _TRANSIENT_REFUSALS:
-                del to_delete[snapshot_id]
-                given_up[snapshot_id] = f"DELETE refused: {_answer(delete)}"
-            else:
-                to_delete[snapshot_id] = f"DELETE failed: {_answer(delete)}"
-        for snapshot_id in list(to_verify):
-            read = target.get_snapshot(snapshot_id)
-            if _gone(read):
-                del to_verify[snapshot_id]
-                deleted += 1
-            else:
-                status = _status(read, target)
-                shown = f"status {status!r}" if status is not None else _answer(read)
-                to_verify[snapshot_id] = f"still there after its DELETE was accepted ({shown})"
-        now = clock()
-        if not (to_delete or to_verify) or now >= deadline:
-            break
-        sleep(min(pause, deadline - now))
-        pause = min(pause * 2, LAST_POLL_S)
+    workers = max(1, min(CLEANUP_WORKERS, target.settings.max_connections))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="evs-cleanup") as pool:
+        while to_delete or to_verify:
+            pending = list(to_delete)
+            attempts = pool.map(lambda i: _try_delete(target, i, start_status, timeout_s), pending)
+            for snapshot_id, (state, reason) in zip(pending, attempts, strict=True):
+                if state == _GONE:
+                    del to_delete[snapshot_id]
+                    deleted += 1
+                elif state == _ACCEPTED:
+                    del to_delete[snapshot_id]
+                    to_verify[snapshot_id] = reason
+                elif state == _REFUSED:
+                    del to_delete[snapshot_id]
+                    given_up[snapshot_id] = reason
+                else:
+                    to_delete[snapshot_id] = reason
+            unverified = list(to_verify)
+            checks = pool.map(lambda i: _still_there(target, i), unverified)
+            for snapshot_id, still in zip(unverified, checks, strict=True):
+                if still is None:
+                    del to_verify[snapshot_id]
+                    deleted += 1
+                else:
+                    to_verify[snapshot_id] = still
+            now = clock()
+            if not (to_delete or to_verify) or now >= deadline:
+                break
+            sleep(min(pause, deadline - now))
+            pause = min(pause * 2, LAST_POLL_S)
     for snapshot_id in (*given_up, *to_delete, *to_verify):
         target.forget(snapshot_id)
     left = [LeftSnapshot(i, r) for reasons in (given_up, to_delete, to_verify) for i, r in reasons.items()]
     return Cleanup(deleted=deleted, left=tuple(left))
+
+
+def _try_delete(target: Target, snapshot_id: str, start_status: Any, timeout_s: float) -> tuple[str, str]:
+    """One attempt at a snapshot: read it, and delete it unless it is gone or still being created."""
+    read = target.get_snapshot(snapshot_id)
+    if _gone(read):
+        return _GONE, ""
+    status = _status(read, target)
+    if read.response is None or not read.response.status < 300:
+        return _PENDING, f"cannot read it: {_answer(read)}"
+    if status == start_status:
+        return _PENDING, f"still {status!r} when cleanup gave up after {timeout_s:g} s"
+    delete = target.delete_snapshot(snapshot_id)
+    code = None if delete.response is None else delete.response.status
+    if code is not None and (code < 300 or code == HTTPStatus.NOT_FOUND):
+        return _ACCEPTED, "deletion accepted, but the snapshot could still be read"
+    if code is not None and code < 500 and code not in _TRANSIENT_REFUSALS:
+        return _REFUSED, f"DELETE refused: {_answer(delete)}"
+    return _PENDING, f"DELETE failed: {_answer(delete)}"
+
+
+def _still_there(target: Target, snapshot_id: str) -> str | None:
+    """None when a deleted snapshot reads as gone, else why it is not seen gone yet."""
+    read = target.get_snapshot(snapshot_id)
+    if _gone(read):
+        return None
+    status = _status(read, target)
+    shown = f"status {status!r}" if status is not None else _answer(read)
+    return f"still there after its DELETE was accepted ({shown})"
 
 
 def _gone(read: Exchange) -> bool:

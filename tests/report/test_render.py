@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -16,7 +18,9 @@ from click.testing import CliRunner
 from conformance.cli import main
 from conformance.cli.report import default_cache_dir
 from conformance.errors import UsageError
+from conformance.mock.server import MockConfig
 from conformance.report.render import ALLURE_VERSION, NodeTools, RenderError, ensure_allure, render_report
+from tests.runs import SECRET_VARIABLES
 
 TOOLS = NodeTools(node="/opt/node/bin/node", npm="/opt/node/bin/npm")
 
@@ -97,23 +101,10 @@ def test_report_command_exits_2_with_one_line_when_there_are_no_results(tmp_path
     ]
 
 
-# -- a real render, looked at in a browser ---------------------------------------------------------------
+# -- a real run, rendered and looked at in a browser ------------------------------------------------------
 
-SAMPLE_TESTS = """
-import allure
-
-@allure.story("REQ-NAME")
-@allure.title("REQ-NAME: a 64-character name is accepted")
-def test_name_accepted():
-    assert len("n" * 64) == 64
-
-@allure.story("REQ-DESCRIPTION")
-@allure.title("REQ-DESCRIPTION: an 86-character description is refused")
-def test_description_refused():
-    allure.attach('{"snapshot": {"description": "d"}}', name="request-exchange",
-                  attachment_type=allure.attachment_type.JSON)
-    assert 202 == 400, "Received: 202 / Documented: 400"
-"""
+#: The quirk whose failure the page must show, and the requirement it breaks.
+QUIRK, BROKEN = "echo-drops-metadata", "RSP-ECHO"
 
 
 def _chromium() -> str | None:
@@ -123,7 +114,7 @@ def _chromium() -> str | None:
 def _visible_text(dom: str) -> str:
     # The single-file page embeds its data in <script> tags; only rendered elements count as shown.
     dom = re.sub(r"<(script|style)\b.*?</\1>", " ", dom, flags=re.S | re.I)
-    return " ".join(re.sub(r"<[^>]+>", " ", dom).split())
+    return html.unescape(" ".join(re.sub(r"<[^>]+>", " ", dom).split()))
 
 
 def _dump_dom(browser: str, url: str, profile: Path) -> str:
@@ -151,6 +142,24 @@ def _dump_dom(browser: str, url: str, profile: Path) -> str:
     return completed.stdout
 
 
+def _results(results: Path) -> list[dict[str, Any]]:
+    return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(results.glob("*-result.json"))]
+
+
+def _stories(result: dict[str, Any]) -> list[str]:
+    return sorted(label["value"] for label in result["labels"] if label["name"] == "story")
+
+
+def _tree_leaf(overview: str, name: str, status: str) -> str:
+    """The tree node ID of the test called ``name`` shown with ``status`` in the overview's DOM."""
+    leaves = re.split(r'(?=data-tree-node-id=")', overview)
+    for leaf in leaves:
+        found = re.match(r'data-tree-node-id="([^"]+)"', leaf)
+        if found and f'data-testid="tree-leaf-status-{status}"' in leaf and html.escape(name) in leaf:
+            return found.group(1)
+    raise AssertionError(f"no {status} test {name!r} in the overview")
+
+
 @pytest.mark.slow
 def test_a_real_run_renders_and_shows_requirements_and_the_failure(tmp_path: Path) -> None:
     browser = _chromium()
@@ -158,17 +167,25 @@ def test_a_real_run_renders_and_shows_requirements_and_the_failure(tmp_path: Pat
         pytest.skip("Node.js and npm are not installed")
     if browser is None:
         pytest.skip("Chromium is not installed (Debian package: chromium)")
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "test_sample.py").write_text(SAMPLE_TESTS, encoding="utf-8")
-    (project / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     reports = tmp_path / "reports"
-    session = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:evs_conformance",
-         f"--alluredir={reports / 'allure-results'}", "test_sample.py"],
-        cwd=project, capture_output=True, text=True, timeout=120, check=False,
+    environment = {k: v for k, v in os.environ.items() if k not in SECRET_VARIABLES}
+    run = subprocess.run(
+        [sys.executable, "-m", "conformance", "run", "--examples", "3", "--reports", str(reports),
+         "--mock-quirk", QUIRK],
+        env=environment, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
-    assert session.returncode == 1, session.stdout
+    assert run.returncode == 1, run.stdout[-3000:] + run.stderr[-2000:]
+    results = _results(reports / "allure-results")
+    failed = [r for r in results if r["status"] == "failed" and BROKEN in _stories(r)]
+    assert failed, f"the run recorded no failed {BROKEN} test"
+    # The test about that requirement alone, so the page must show the failure under its own story.
+    chosen = min(failed, key=lambda r: (len(_stories(r)), r["name"]))
+    attachments = [a["name"] for a in chosen.get("attachments", [])]
+    assert any("failing exchange" in name for name in attachments), attachments
+    passing = min(
+        (r for r in results if r["status"] == "passed" and _stories(r) and BROKEN not in _stories(r)),
+        key=lambda r: (len(_stories(r)), r["name"]),
+    )
     page = tmp_path / "allure.html"
 
     result = CliRunner().invoke(
@@ -179,17 +196,29 @@ def test_a_real_run_renders_and_shows_requirements_and_the_failure(tmp_path: Pat
     assert result.exit_code == 0, result.output
     assert page.is_file()
     assert list(tmp_path.glob("*.html")) == [page]
+    # The embedded mock's token authorised every request of the run; the page must not hold it.
+    token = MockConfig().token
+    assert token not in page.read_text(encoding="utf-8")
     overview = _dump_dom(browser, page.as_uri(), tmp_path / "chromium")
     shown = _visible_text(overview)
-    assert "REQ-NAME: a 64-character name is accepted" in shown
-    assert "REQ-DESCRIPTION: an 86-character description is refused" in shown
-    assert re.search(r"Total 2 Failed 1 Passed 1", shown), shown[:500]
-    failed = re.search(
-        r'data-tree-node-id="([^"]+)"[^>]*>\s*<div data-testid="tree-leaf-status-failed"', overview
-    )
-    assert failed is not None
-    detail = _visible_text(_dump_dom(browser, f"{page.as_uri()}#/{failed.group(1)}", tmp_path / "chromium"))
-    assert "REQ-DESCRIPTION: an 86-character description is refused Failed" in detail
-    assert "AssertionError: Received: 202 / Documented: 400" in detail
-    assert "story REQ-DESCRIPTION" in detail
-    assert "request-exchange application/json" in detail
+    failures = sum(1 for r in results if r["status"] == "failed")
+    # Allure folds repeated results of one test together, so only the failures are counted exactly.
+    assert re.search(rf"Total \d+ Failed {failures} Passed \d+", shown), shown[:500]
+    assert chosen["name"] in shown
+
+    failure = _tree_leaf(overview, chosen["name"], "failed")
+    detail = _dump_dom(browser, f"{page.as_uri()}#/{failure}", tmp_path / "chromium")
+    shown = _visible_text(detail)
+    assert f"{chosen['name']} Failed" in shown
+    assert f"[{BROKEN}]" in shown
+    for story in _stories(chosen):
+        assert f"story {story}" in shown
+    for name in attachments:
+        assert re.search(rf"{re.escape(name)} \S+/\S+ [\d.]+ (?:B|KiB)", shown), name
+    assert token not in detail
+
+    success = _tree_leaf(overview, passing["name"], "passed")
+    shown = _visible_text(_dump_dom(browser, f"{page.as_uri()}#/{success}", tmp_path / "chromium"))
+    assert f"{passing['name']} Passed" in shown
+    for story in _stories(passing):
+        assert f"story {story}" in shown
