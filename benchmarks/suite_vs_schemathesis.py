@@ -296,6 +296,8 @@ def run_suite_pytest(mock: RunningMock, cases: int, seed: int, workdir: Path) ->
         # A base URL makes the mock an "endpoint" with a small default create budget; lift it to compare.
         "--evs-max-creates",
         str(cases * 10),
+        # Schemathesis leaves what it created; so does this leg, which times checking, not deleting.
+        "--evs-no-cleanup",
     ]
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, cwd=workdir, check=False)

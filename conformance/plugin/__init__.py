@@ -347,9 +347,12 @@ def _in_suite(path: Path) -> bool:
     return path.resolve().is_relative_to(_SUITE_DIR)
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Give each requirement test its Allure marks (read once per test) and the run's seed."""
+    """Give each requirement test its Allure marks (read once per test) and the run's seed.
+
+    Runs after ``-k``/``-m`` deselection, so only the tests that will run are marked, ordered and planned.
+    """
     runtime = config.stash[_RUNTIME]
     marked = [(item, ids) for item in items if (ids := requirement_ids(item))]
     if not marked:
