@@ -193,3 +193,14 @@ def test_values_of_other_types_need_a_type_left_over() -> None:
     every = ("boolean", "integer", "number", "string", "array", "object")
     with pytest.raises(InvalidArgument):
         strategies.values_of_other_types(every)
+
+
+@given(st.data())
+def test_characters_are_every_scalar_value_and_never_a_surrogate(data: st.DataObject) -> None:
+    char = data.draw(strategies.fields.CHARACTERS)
+    assert unicodedata.category(char) != "Cs"
+    char.encode("utf-8")
+
+
+def test_characters_reach_beyond_the_bmp() -> None:
+    assert ord(find(strategies.fields.CHARACTERS, lambda c: ord(c) > 0xFFFF)) > 0xFFFF
