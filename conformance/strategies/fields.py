@@ -20,7 +20,7 @@ from conformance.errors import SpecError
 
 #: Any Unicode scalar value: every plane, no surrogates (UTF-8 JSON cannot carry a lone one). The same set
 #: as ``codec="utf-8"``, which Hypothesis would compute by encoding every code point (seconds per fresh run).
-CHARACTERS = st.characters(exclude_categories=("Cs",))
+CHARACTERS = st.characters(exclude_categories=["Cs"])
 #: Whitespace the padded texts put at their ends (a field that refuses some keeps the rest).
 PADDING = " \t\n\r\u00a0\u3000"
 #: How far past a limit the overlong strategies go (they shrink towards exactly one character over).
