@@ -15,7 +15,7 @@ from conformance.checks.body import (
     summary_extra_fields,
     summary_matches_schema,
 )
-from conformance.checks.create import check_create
+from conformance.checks.create import ACCEPTED_CREATE, check_create
 from conformance.checks.echo import snapshot_echoes_request
 from conformance.checks.lifecycle import (
     check_deleted,
@@ -47,6 +47,7 @@ from conformance.checks.summary import (
 )
 
 __all__ = [
+    "ACCEPTED_CREATE",
     "AUTH_REFUSAL",
     "FOREIGN_PROJECT_REFUSAL",
     "CheckContext",
