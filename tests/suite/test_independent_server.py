@@ -13,13 +13,10 @@ from pathlib import Path
 import pytest
 
 from conformance.contract import PROFILES
-from tests.runs import run_command
+from tests.runs import conformant_verdicts, run_command
 from tests.servers import serve_alt
 
 pytestmark = pytest.mark.slow
-
-#: Requirements whose verdict on a conformant target is ``info`` by policy (the suite only records them).
-INFO_BY_POLICY = frozenset({"ADV-AUTOBK"})
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -32,9 +29,7 @@ def test_the_suite_passes_an_independent_conformant_server(tmp_path: Path, profi
     report = json.loads((reports / "conformance.json").read_text(encoding="utf-8"))
     verdicts = {row["id"]: row["verdict"] for row in report["requirements"]}
     wrong = {
-        rid: verdict
-        for rid, verdict in verdicts.items()
-        if verdict != ("info" if rid in INFO_BY_POLICY else "pass")
+        rid: verdicts.get(rid) for rid, want in conformant_verdicts().items() if verdicts.get(rid) != want
     }
     assert not wrong, f"false failures against a conformant server: {wrong}\n{done.stdout[-3000:]}"
     assert done.returncode == 0, done.stderr[-2000:]

@@ -19,13 +19,12 @@ import pytest
 
 from conformance.contract import PROFILES, load_contract
 from conformance.mock.quirks import QUIRKS
+from tests.runs import conformant_verdicts
 
 pytestmark = pytest.mark.slow
 
 PROCESSES = 2
 EXAMPLES = 5
-#: Requirements whose verdict on a conformant target is ``info`` by policy (the suite only records them).
-INFO_BY_POLICY = frozenset({"ADV-AUTOBK"})
 
 # Runs one chunk of the matrix: argv[1] is the example count, argv[2] a JSON list of
 # [profile, quirk or null, reports dir].
@@ -89,9 +88,7 @@ def _verdicts(report: dict[str, Any] | None) -> dict[str, str]:
 def test_the_clean_mock_passes_every_requirement(
     matrix: Mapping[Run, dict[str, Any] | None], profile: str
 ) -> None:
-    verdicts = _verdicts(matrix[(profile, None)])
-    expected = {rid: ("info" if rid in INFO_BY_POLICY else "pass") for rid in verdicts}
-    assert verdicts == expected
+    assert _verdicts(matrix[(profile, None)]) == conformant_verdicts()
 
 
 @pytest.mark.parametrize("quirk", sorted(QUIRKS))
