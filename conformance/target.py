@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
+import importlib.metadata
 import json
 import ssl
 import threading
@@ -48,6 +50,18 @@ RETRIED_METHODS: Final = frozenset({"GET", "DELETE"})
 # Timeouts are not among them: repeating a request to a target that hangs only multiplies the wait.
 _CONNECTION_ERRORS: Final = (httpx.NetworkError, httpx.RemoteProtocolError)
 _REDIRECTS: Final = frozenset(range(300, 400))
+
+
+def _user_agent() -> str:
+    try:
+        version = importlib.metadata.version("evs-conformance")
+    except importlib.metadata.PackageNotFoundError:
+        version = "dev"
+    return f"evs-conformance/{version}"
+
+
+#: Names the suite in a target's access log, so its traffic can be told apart from real clients'.
+USER_AGENT: Final = _user_agent()
 
 
 class _Default(enum.Enum):
@@ -109,7 +123,7 @@ class _Delivery:
 
 
 class Target:
-    """The endpoint under test, seen through one keep-alive ``httpx.Client``.
+    """The endpoint under test, seen through one keep-alive ``httpx`` transport (a connection pool).
 
     ``deadline_at`` is a ``time.monotonic()`` instant after which nothing is sent (default: the settings'
     ``deadline_s`` from now); the monotonic clock is system-wide, so processes of one run can share it.
@@ -137,7 +151,9 @@ class Target:
         self._created: dict[str, None] = {}  # insertion-ordered set of snapshot IDs not yet deleted
         self._tokens = _token_source(settings)
         self._pacer = None if settings.rate_limit_per_s is None else Pacer(settings.rate_limit_per_s)
-        self._client = _client(settings, transport)
+        self._transport = _transport(settings) if transport is None else transport
+        self._timeout = httpx.Timeout(settings.timeout_s).as_dict()
+        self._token_header = contract.token_header.lower()
         self._base_url = settings.base_url.rstrip("/")
         project = quote(settings.project_id, safe="")
         self.collection_path = contract.path_template.replace("{project_id}", project)
@@ -244,7 +260,7 @@ class Target:
             fresh = self._tokens.renew(rejected=sent)
         except TargetError as exc:
             error = f"HTTP {response.status} and the token could not be renewed: {exc}"
-            return dataclasses.replace(exchange, response=None, error=self._redact(error))
+            return dataclasses.replace(exchange, response=None, error=_redacted(error, self.secrets()))
         if fresh is None:
             return exchange
         again = self._exchange(method, path, content, json_body, has_json, fresh, content_type, headers)
@@ -264,23 +280,29 @@ class Target:
         extra: Mapping[str, str] | None,
     ) -> Exchange:
         url = self._base_url + path
-        sent_headers = self._headers(token, content_type, extra)
-        request = self._client.build_request(method, url, content=content, headers=sent_headers)
+        # Read once: the token source takes a lock and copies its list on every call.
         secrets = self.secrets()
+        request = httpx.Request(
+            method,
+            _parsed_url(url),
+            content=content,
+            headers=self._headers(token, content_type, extra),
+            extensions={"timeout": self._timeout},
+        )
         recorded = SentRequest(
             method=method,
             url=url,
-            headers={name: self._masked(name, value, secrets) for name, value in request.headers.items()},
+            headers=self._recorded_headers(request.headers, secrets),
             body=content,
             json_body=json_body,
             has_json_body=has_json,
         )
         started = time.perf_counter()
-        delivery = self._deliver(request)
-        error = None if delivery.error is None else self._redact(delivery.error)
+        delivery = self._deliver(request, secrets)
+        error = None if delivery.error is None else _redacted(delivery.error, secrets)
         return Exchange(recorded, delivery.received, error, time.perf_counter() - started, delivery.attempts)
 
-    def _deliver(self, request: httpx.Request) -> _Delivery:
+    def _deliver(self, request: httpx.Request, secrets: tuple[str, ...]) -> _Delivery:
         """Send ``request``; repeat it, within bounds, after a 429 or (GET, DELETE) a connection error."""
         settings = self.settings
         retriable = request.method in RETRIED_METHODS
@@ -294,7 +316,7 @@ class Target:
             attempts += 1
             pause = settings.retry_backoff_s * 2 ** (attempts - 1)
             try:
-                received = self._send(request, remaining)
+                received = self._send(request, remaining, secrets)
             except _BodyFailure as exc:
                 if not (retriable and exc.retriable and attempts <= settings.retries and self._pause(pause)):
                     return _Delivery(None, str(exc), attempts)
@@ -321,14 +343,14 @@ class Target:
             time.sleep(seconds)
         return True
 
-    def _send(self, request: httpx.Request, remaining: float | None) -> Received:
+    def _send(self, request: httpx.Request, remaining: float | None, secrets: tuple[str, ...]) -> Received:
         budget = self.settings.timeout_s
         if remaining is not None and remaining < budget:
             # Near the deadline every phase of the request gets only what is left.
             budget = remaining
             request.extensions["timeout"] = httpx.Timeout(remaining).as_dict()
         limit = self.settings.max_response_bytes
-        response = self._client.send(request, stream=True)
+        response = self._transport.handle_request(request)
         # httpx bounds each read; a body trickled in slowly is bounded here as a whole.
         give_up_at = time.monotonic() + budget
         chunks: list[bytes] = []
@@ -350,9 +372,8 @@ class Target:
         finally:
             response.close()
         body = b"".join(chunks)[:limit]
-        headers = {name.lower(): value for name, value in response.headers.items()}
-        secrets = self.secrets()
-        if any(secret in value for value in headers.values() for secret in secrets):
+        headers = dict(response.headers.items())  # names come lower-cased
+        if secrets and any(secret in value for value in headers.values() for secret in secrets):
             # A target that echoes the token back must not get it into a report.
             headers = {name: redact(value, secrets) for name, value in headers.items()}
         return Received(response.status_code, headers, body, truncated)
@@ -363,27 +384,35 @@ class Target:
     def _headers(
         self, token: str | None, content_type: str | None, extra: Mapping[str, str] | None
     ) -> dict[str, str]:
-        headers = {"Accept": JSON_MEDIA_TYPE}
+        # No Accept-Encoding: bodies come as the target stores them, so the size cap also bounds the wire.
+        headers = {"Accept": JSON_MEDIA_TYPE, "User-Agent": USER_AGENT}
         if content_type is not None:
             headers["Content-Type"] = content_type
         if token is not None:
             headers[self.contract.token_header] = token
-        headers.update(extra or {})
+        if extra:
+            # Header names are case-insensitive: a caller's header replaces ours instead of doubling it.
+            replaced = {name.lower() for name in extra}
+            headers = {name: value for name, value in headers.items() if name.lower() not in replaced}
+            headers.update(extra)
         return headers
 
-    def _masked(self, name: str, value: str, secrets: tuple[str, ...]) -> str:
-        # A deliberately invalid token is no secret and stays readable, so a reproduction can repeat it.
-        if value in secrets and name.lower() == self.contract.token_header.lower():
-            return MASK
-        return redact(value, secrets) if any(secret in value for secret in secrets) else value
-
-    def _redact(self, text: str) -> str:
-        secrets = self.secrets()
-        return redact(text, secrets) if any(secret in text for secret in secrets) else text
+    def _recorded_headers(self, sent: httpx.Headers, secrets: tuple[str, ...]) -> dict[str, str]:
+        if not secrets:
+            return dict(sent.items())
+        token_header = self._token_header
+        recorded: dict[str, str] = {}
+        for name, value in sent.items():  # names come lower-cased
+            # A deliberately invalid token is no secret and stays readable, so a reproduction can repeat it.
+            if name == token_header and value in secrets:
+                recorded[name] = MASK
+            else:
+                recorded[name] = _redacted(value, secrets)
+        return recorded
 
     # -- lifetime -----------------------------------------------------------------------------------
     def close(self) -> None:
-        self._client.close()
+        self._transport.close()
 
     def __enter__(self) -> Target:
         return self
@@ -427,18 +456,24 @@ def _token_source(settings: TargetSettings) -> TokenSource | None:
     return None if settings.token is None else TokenSource.from_token(settings.token)
 
 
-def _client(settings: TargetSettings, transport: httpx.BaseTransport | None) -> httpx.Client:
-    return httpx.Client(
-        timeout=httpx.Timeout(settings.timeout_s),
+def _transport(settings: TargetSettings) -> httpx.HTTPTransport:
+    # Requests go to the transport directly, without an httpx.Client: the client's per-request work (cookie
+    # jar, redirects, auth flow, hooks) costs as much client CPU as the exchange itself and none of it is
+    # wanted. No redirect is followed (a token must not travel on; a 3xx is the recorded answer), no cookie
+    # is kept, and no proxy is taken from the environment.
+    return httpx.HTTPTransport(
+        verify=tls_verification(settings),
         limits=httpx.Limits(
             max_connections=settings.max_connections, max_keepalive_connections=settings.max_connections
         ),
-        # A token must never follow a redirect to another place; a 3xx is recorded as the answer.
-        follow_redirects=False,
-        verify=tls_verification(settings),
-        transport=transport,
         trust_env=False,
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_url(url: str) -> httpx.URL:
+    # Parsing costs about as much as building the rest of a request, and the create path repeats one URL.
+    return httpx.URL(url)
 
 
 def tls_verification(settings: TargetSettings) -> ssl.SSLContext | bool:
@@ -452,6 +487,11 @@ def tls_verification(settings: TargetSettings) -> ssl.SSLContext | bool:
     except (OSError, ssl.SSLError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise UsageError(f"cannot use the CA bundle {settings.ca_bundle}: {reason}") from exc
+
+
+def _redacted(text: str, secrets: tuple[str, ...]) -> str:
+    # The substring test is far cheaper than redact's pattern, and almost every text holds no secret.
+    return redact(text, secrets) if any(secret in text for secret in secrets) else text
 
 
 def _describe(exc: BaseException) -> str:

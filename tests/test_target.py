@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import shlex
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -20,6 +23,7 @@ from conformance.exchange import MASK
 from conformance.settings import TargetSettings
 from conformance.target import (
     DEADLINE_REACHED,
+    USER_AGENT,
     BudgetExhausted,
     Pacer,
     Target,
@@ -175,6 +179,60 @@ def test_redirects_are_not_followed(contract: Contract) -> None:
     assert len(recorder.requests) == 1
     assert exchange.response is not None
     assert exchange.response.status == 307
+
+
+def test_a_302_is_recorded_not_followed(contract: Contract) -> None:
+    recorder = Recorder(lambda _: httpx.Response(302, headers={"location": "/v2/elsewhere"}))
+    exchange = target_with(contract, recorder).list_snapshots()
+    assert len(recorder.requests) == 1
+    assert exchange.response is not None
+    assert exchange.response.status == 302
+    assert exchange.response.headers["location"] == "/v2/elsewhere"
+
+
+def test_the_suite_names_itself_and_asks_for_no_compression(contract: Contract) -> None:
+    recorder = Recorder(accepted())
+    exchange = target_with(contract, recorder).create({"snapshot": {}})
+    sent = recorder.requests[0].headers
+    assert sent["User-Agent"] == USER_AGENT
+    assert USER_AGENT.startswith("evs-conformance/")
+    assert sent["Accept"] == "application/json"
+    assert "Accept-Encoding" not in sent
+    assert "Cookie" not in sent
+    assert exchange.request.headers["user-agent"] == USER_AGENT
+    assert exchange.request.headers["content-length"] == str(len(b'{"snapshot":{}}'))
+    assert exchange.request.headers["host"] == "127.0.0.1:9"
+    assert USER_AGENT not in exchange.curl()
+
+
+def test_a_cookie_set_by_the_target_is_not_sent_back(contract: Contract) -> None:
+    recorder = Recorder(lambda _: httpx.Response(200, json={}, headers={"Set-Cookie": "session=abc; Path=/"}))
+    target = target_with(contract, recorder)
+    first = target.list_snapshots()
+    target.list_snapshots()
+    assert first.response is not None
+    assert first.response.headers["set-cookie"] == "session=abc; Path=/"
+    assert "Cookie" not in recorder.requests[1].headers
+
+
+def test_a_callers_header_replaces_a_default_whatever_its_case(contract: Contract) -> None:
+    recorder = Recorder(accepted())
+    exchange = target_with(contract, recorder).request(
+        "GET", "/x", headers={"accept": "text/plain", "user-agent": "other"}
+    )
+    assert recorder.requests[0].headers.get_list("Accept") == ["text/plain"]
+    assert recorder.requests[0].headers.get_list("User-Agent") == ["other"]
+    assert exchange.request.headers["accept"] == "text/plain"
+
+
+def test_a_compressed_body_is_recorded_decoded(contract: Contract) -> None:
+    packed = gzip.compress(b'{"snapshots":[]}')
+    target = target_with(
+        contract, lambda _: httpx.Response(200, headers={"Content-Encoding": "gzip"}, content=packed)
+    )
+    response = target.list_snapshots().response
+    assert response is not None
+    assert response.json() == {"snapshots": []}
 
 
 def test_the_budget_stops_creates_before_they_are_sent(contract: Contract) -> None:
@@ -650,3 +708,79 @@ def test_a_short_token_masks_only_itself(contract: Contract) -> None:
     assert exchange.request.headers["x-auth-token"] == MASK
     assert exchange.request.headers["content-type"] == f"applicati{MASK}/js{MASK}"
     assert "x-auth-token: $EVS_TOKEN" in shlex.split(exchange.curl())
+
+
+# -- on the wire -----------------------------------------------------------------------------------------
+class WireHandler(BaseHTTPRequestHandler):
+    """Answers every request over keep-alive: a cookie on the first, a 302 to /elsewhere on POSTs."""
+
+    protocol_version = "HTTP/1.1"
+    server: WireServer
+
+    def do_GET(self) -> None:
+        self.answer(200, {"Set-Cookie": "session=abc; Path=/"}, gzip.compress(b'{"snapshots":[]}'))
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.answer(302, {"Location": "/elsewhere"}, b"")
+
+    def answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.server.seen.append((self.client_address[1], self.command, self.path, dict(self.headers.items())))
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        if body:
+            self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class WireServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), WireHandler)
+        self.seen: list[tuple[int, str, str, dict[str, str]]] = []
+
+
+@contextmanager
+def wire_server() -> Iterator[WireServer]:
+    server = WireServer()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_over_loopback_one_connection_carries_every_request_and_nothing_is_followed(
+    contract: Contract,
+) -> None:
+    with wire_server() as server:
+        base_url = f"http://127.0.0.1:{server.server_address[1]}"
+        with Target(contract, settings(base_url=base_url)) as target:
+            listed = target.list_snapshots()
+            created = target.create({"snapshot": {}})
+            target.list_snapshots()
+    ports = {port for port, *_ in server.seen}
+    assert len(ports) == 1
+    assert [(method, path) for _, method, path, _ in server.seen] == [
+        ("GET", f"/v2/{PROJECT}/snapshots"),
+        ("POST", f"/v2/{PROJECT}/snapshots"),
+        ("GET", f"/v2/{PROJECT}/snapshots"),
+    ]
+    headers = [{name.lower(): value for name, value in sent.items()} for *_, sent in server.seen]
+    assert all("cookie" not in sent and "accept-encoding" not in sent for sent in headers)
+    assert headers[0]["user-agent"] == USER_AGENT
+    assert headers[0]["x-auth-token"] == TOKEN
+    assert listed.response is not None
+    assert listed.response.json() == {"snapshots": []}
+    assert created.response is not None
+    assert created.response.status == 302
+    assert created.request.headers["x-auth-token"] == MASK
