@@ -153,6 +153,9 @@ class Contract:
     _fast_validators: dict[str, jsonschema_rs.Validator] = field(
         default_factory=dict, repr=False, compare=False
     )
+    _response_schemas: dict[int, Mapping[str, JSON] | None] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     # -- the operation --------------------------------------------------------------------------------
     @functools.cached_property
@@ -181,10 +184,13 @@ class Contract:
 
     def response_schema(self, status: int) -> Mapping[str, JSON] | None:
         """The resolved body schema documented for ``status``, or None where none is documented."""
-        rsp = self.operation["responses"].get(str(status))
-        if not rsp or "content" not in rsp:
-            return None
-        return self._resolved(rsp["content"]["application/json"]["schema"])
+        # Asked for on every refusal, by the mock and by the checks: resolved once per status.
+        if status not in self._response_schemas:
+            rsp = self.operation["responses"].get(str(status))
+            has_body = bool(rsp) and "content" in rsp
+            schema = rsp["content"]["application/json"]["schema"] if has_body else None
+            self._response_schemas[status] = None if schema is None else self._resolved(schema)
+        return self._response_schemas[status]
 
     def response_source(self, status: int) -> str:
         rsp = self.operation["responses"].get(str(status), {})
