@@ -16,7 +16,6 @@ from conformance.strategies.bodies import (
     volume_ids,
 )
 from conformance.strategies.fields import (
-    bounded_texts,
     descriptions,
     forces,
     invalid_metadata,
@@ -30,6 +29,7 @@ from conformance.strategies.fields import (
     snapshot_names,
     values_of_other_types,
 )
+from conformance.strategies.texts import bounded_texts
 
 __all__ = [
     "bounded_texts",

@@ -47,8 +47,14 @@ def malformed_volume_ids() -> st.SearchStrategy[str]:
     )
 
 
-def _strategy(value: str | st.SearchStrategy[str]) -> st.SearchStrategy[str]:
-    return value if isinstance(value, st.SearchStrategy) else st.just(value)
+def _optional_fields(contract: Contract) -> dict[str, st.SearchStrategy[JSON]]:
+    """The contract's valid values of each optional field, by field name."""
+    return {
+        "name": snapshot_names(contract),
+        "description": descriptions(contract),
+        "force": forces(contract),
+        "metadata": metadata_maps(contract),
+    }
 
 
 def create_bodies(
@@ -66,31 +72,46 @@ def create_bodies(
     Each optional field (``name``, ``description``, ``force``, ``metadata``) defaults to the contract's valid
     values; pass a strategy to fuzz it otherwise. Fields named in ``always`` are in every body.
     """
-    optional = {
-        "name": name if name is not None else snapshot_names(contract),
-        "description": description if description is not None else descriptions(contract),
-        "force": force if force is not None else forces(contract),
-        "metadata": metadata if metadata is not None else metadata_maps(contract),
-    }
+    given = {"name": name, "description": description, "force": force, "metadata": metadata}
+    optional = _optional_fields(contract)
+    optional.update({f: values for f, values in given.items() if values is not None})
     unknown = set(always) - set(optional)
     if unknown:
         raise InvalidArgument(f"always names fields that are not optional fields: {sorted(unknown)}")
-    required = {"volume_id": _strategy(volume_id)} | {f: optional.pop(f) for f in always}
-    return _bodies(contract.snapshot_key, required, optional)
+    required = {f: optional.pop(f) for f in always}
+    if isinstance(volume_id, st.SearchStrategy):
+        return _bodies(contract.snapshot_key, {}, {"volume_id": volume_id} | required, optional)
+    return _bodies(contract.snapshot_key, {"volume_id": volume_id}, required, optional)
+
+
+def _bodies(
+    key: str,
+    fixed: Mapping[str, JSON],
+    required: Mapping[str, st.SearchStrategy[JSON]],
+    optional: Mapping[str, st.SearchStrategy[JSON]],
+) -> st.SearchStrategy[dict[str, JSON]]:
+    """``{key: snapshot}`` with the ``fixed`` values, every required field and the optional ones a drawn bit
+    mask selects."""
+    # One number picks the optional fields: cheaper than a yes/no draw each, and it shrinks to none.
+    masks = st.integers(min_value=0, max_value=2 ** len(optional) - 1)
+    return _drawn_bodies(key, fixed, required, tuple(optional.items()), masks)
 
 
 @st.composite
-def _bodies(
+def _drawn_bodies(
     draw: st.DrawFn,
     key: str,
+    fixed: Mapping[str, JSON],
     required: Mapping[str, st.SearchStrategy[JSON]],
-    optional: Mapping[str, st.SearchStrategy[JSON]],
+    optional: tuple[tuple[str, st.SearchStrategy[JSON]], ...],
+    masks: st.SearchStrategy[int],
 ) -> dict[str, JSON]:
-    """``{key: snapshot}`` with every required field and the optional ones a drawn bit mask selects."""
-    snapshot = {name: draw(values) for name, values in required.items()}
-    # One number picks the optional fields: cheaper than a yes/no draw each, and it shrinks to none.
-    present = draw(st.integers(min_value=0, max_value=2 ** len(optional) - 1))
-    for bit, (name, values) in enumerate(optional.items()):
+    # A fixed value is put in place rather than drawn from st.just, which would cost a span per body.
+    snapshot = dict(fixed)
+    for name, values in required.items():
+        snapshot[name] = draw(values)
+    present = draw(masks)
+    for bit, (name, values) in enumerate(optional):
         if present >> bit & 1:
             snapshot[name] = draw(values)
     return {key: snapshot}
@@ -111,16 +132,17 @@ def invalid_create_bodies(contract: Contract, *, volume_id: str) -> st.SearchStr
     """Bodies the contract refuses as invalid: one field broken, ``volume_id`` missing or not a string,
     ``snapshot`` not an object, or no ``snapshot`` at all."""
     key = contract.snapshot_key
+    optional = _optional_fields(contract)
     one_bad_field = st.one_of(
-        _with(contract, volume_id, "name", overlong_names(contract)),
-        _with(contract, volume_id, "description", overlong_descriptions(contract)),
-        _with(contract, volume_id, "force", non_boolean_forces(contract)),
-        _with(contract, volume_id, "metadata", invalid_metadata(contract)),
-        _with(contract, volume_id, "volume_id", values_of_other_types(contract.field("volume_id").types)),
+        _broken(key, volume_id, optional, "name", overlong_names(contract)),
+        _broken(key, volume_id, optional, "description", overlong_descriptions(contract)),
+        _broken(key, volume_id, optional, "force", non_boolean_forces(contract)),
+        _broken(key, volume_id, optional, "metadata", invalid_metadata(contract)),
+        _broken(
+            key, volume_id, optional, "volume_id", values_of_other_types(contract.field("volume_id").types)
+        ),
     )
-    no_volume = create_bodies(contract, volume_id=volume_id).map(
-        lambda b: {key: {k: v for k, v in b[key].items() if k != "volume_id"}}
-    )
+    no_volume = _bodies(key, {}, {}, optional)
     bad_snapshot = non_object_values().map(lambda v: {key: v})
     no_snapshot = st.one_of(
         non_object_values(),
@@ -129,20 +151,15 @@ def invalid_create_bodies(contract: Contract, *, volume_id: str) -> st.SearchStr
     return st.one_of(one_bad_field, no_volume, bad_snapshot, no_snapshot)
 
 
-def _with(
-    contract: Contract, volume_id: str, field: str, values: st.SearchStrategy[JSON]
-) -> st.SearchStrategy[dict[str, JSON]]:
-    return _replaced(contract.snapshot_key, create_bodies(contract, volume_id=volume_id), field, values)
-
-
-@st.composite
-def _replaced(
-    draw: st.DrawFn,
+def _broken(
     key: str,
-    bodies: st.SearchStrategy[dict[str, JSON]],
+    volume_id: str,
+    optional: Mapping[str, st.SearchStrategy[JSON]],
     field: str,
     values: st.SearchStrategy[JSON],
-) -> dict[str, JSON]:
-    """A drawn body whose ``field`` is set to a drawn value (drawn inline: cheaper than st.builds)."""
-    body = draw(bodies)
-    return {key: {**body[key], field: draw(values)}}
+) -> st.SearchStrategy[dict[str, JSON]]:
+    """Bodies for ``volume_id`` whose ``field`` takes one of ``values`` and whose other fields are valid."""
+    # The broken field is drawn from ``values`` alone: no valid value is drawn for it only to be replaced.
+    fixed = {} if field == "volume_id" else {"volume_id": volume_id}
+    others = {f: v for f, v in optional.items() if f != field}
+    return _bodies(key, fixed, {field: values}, others)

@@ -17,14 +17,16 @@ from hypothesis.errors import InvalidArgument
 
 from conformance.contract import JSON, Contract, FieldRule
 from conformance.errors import SpecError
+from conformance.strategies.texts import (
+    CHARACTERS,
+    PADDING,
+    TextKind,
+    overlong_texts,
+    repeated_class_kind,
+    shaped_texts,
+    text_kind,
+)
 
-#: Any Unicode scalar value: every plane, no surrogates (UTF-8 JSON cannot carry a lone one). The same set
-#: as ``codec="utf-8"``, which Hypothesis would compute by encoding every code point (seconds per fresh run).
-CHARACTERS = st.characters(exclude_categories=["Cs"])
-#: Whitespace the padded texts put at their ends (a field that refuses some keeps the rest).
-PADDING = " \t\n\r\u00a0\u3000"
-#: How far past a limit the overlong strategies go (they shrink towards exactly one character over).
-OVERSHOOT = 64
 #: Metadata maps up to this many pairs are small; larger ones are built only when asked for.
 SMALL_MAP = 4
 #: The longest value in a large metadata map: many pairs is the point, and a failing case stays readable.
@@ -84,101 +86,19 @@ def _unbuilt_check(contract: Contract, rule: FieldRule) -> Callable[[str], bool]
     return None
 
 
-def _pad(padding: str, max_size: int, core: str, shape: int) -> str:
-    """``core`` with whitespace from ``padding`` at one or both ends, cut to ``max_size`` characters.
-
-    ``shape`` picks the whitespace characters and how many go at each end (shrinking towards one space).
-    """
-    lead_count, trail_count = shape % 4, shape // 4 % 4
-    if not lead_count and not trail_count:
-        lead_count = 1
-    first = shape // 16 % len(padding)
-    lead = (padding[first] * lead_count)[:max_size]
-    trail = (padding[(first + shape // 64) % len(padding)] * trail_count)[: max_size - len(lead)]
-    return lead + core[: max_size - len(lead) - len(trail)] + trail
-
-
-#: The shapes of a bounded text, picked by one drawn number: as drawn, at its upper bound, at its lower
-#: bound, or whitespace-padded (the rest of the number then says how).
-_SHAPES = ("as drawn", "at the upper bound", "at the lower bound", "padded")
-
-
-def _shaped(min_size: int, max_size: int, padding: str, form: int, text: str) -> str:
-    """``text`` (of ``min_size..max_size`` characters) given the shape ``form`` picks; see ``_SHAPES``."""
-    shape = _SHAPES[form % len(_SHAPES)]
-    if shape == "at the upper bound" and text:
-        # Repeating the drawn characters reaches the bound without drawing max_size characters afresh.
-        return (text * (max_size // len(text) + 1))[:max_size]
-    if shape == "at the lower bound":
-        return text[:min_size]
-    if shape == "padded" and padding:
-        return _pad(padding, max_size, text, form // len(_SHAPES))
-    return text
-
-
-def bounded_texts(
-    *,
-    max_size: int,
-    min_size: int = 0,
-    alphabet: st.SearchStrategy[str] = CHARACTERS,
-    padding: str = PADDING,
-) -> st.SearchStrategy[str]:
-    """Text of ``min_size..max_size`` characters from ``alphabet``: short, whitespace-padded, or exactly at a
-    bound; shrinks towards the shortest. ``padding`` names the whitespace the padded texts may use."""
-    if not 0 <= min_size <= max_size:
-        raise InvalidArgument(f"need 0 <= min_size <= max_size, got {min_size}, {max_size}")
-    forms = st.integers(min_value=0, max_value=len(_SHAPES) * 64 * max(1, len(padding)) - 1)
-    return _bounded(
-        forms, st.text(alphabet, min_size=min_size, max_size=max_size), min_size, max_size, padding
-    )
-
-
-@st.composite
-def _bounded(
-    draw: st.DrawFn,
-    forms: st.SearchStrategy[int],
-    texts: st.SearchStrategy[str],
-    min_size: int,
-    max_size: int,
-    padding: str,
-) -> str:
-    # Two draws, a number for the shape and the text, cost far less than a one_of of separate texts
-    # (or st.builds of the same two).
-    return _shaped(min_size, max_size, padding, draw(forms), draw(texts))
-
-
 def _valid_strings(contract: Contract, name: str, *, include_null: bool) -> st.SearchStrategy[str | None]:
     rule = _rule(contract, name)
-    texts = bounded_texts(
-        max_size=_limit(rule),
-        min_size=int(rule.schema.get("minLength", 0)),
-        alphabet=_alphabet(rule),
-        padding=_padding(rule),
+    kind = text_kind(_alphabet(rule), _limit(rule), int(rule.schema.get("minLength", 0)), _padding(rule))
+    return shaped_texts(
+        kind,
+        nullable=include_null and rule.nullable,
+        prefixes=_reserved(rule),
+        check=_unbuilt_check(contract, rule),
     )
-    prefixes = _reserved(rule)
-    if prefixes:
-        # Mapped, not filtered: a filter over these branches doubles the cost of every draw.
-        texts = texts.map(functools.partial(_unreserved, prefixes))
-    check = _unbuilt_check(contract, rule)
-    if check is not None:
-        # Almost never rejects: the alphabet already honours a pattern that restates the printable rule.
-        texts = texts.filter(check)
-    if include_null and rule.nullable:
-        return st.none() | texts
-    return texts
-
-
-def _unreserved(prefixes: tuple[str, ...], value: str) -> str:
-    """``value`` without the first character of any reserved prefix it starts with (after whitespace)."""
-    while value.lstrip().startswith(prefixes):
-        start = len(value) - len(value.lstrip())
-        value = value[:start] + value[start + 1 :]
-    return value
 
 
 def _overlong(contract: Contract, name: str) -> st.SearchStrategy[str]:
-    limit = _limit(_rule(contract, name))
-    return st.text(CHARACTERS, min_size=limit + 1, max_size=limit + OVERSHOOT)
+    return overlong_texts(_limit(_rule(contract, name)))
 
 
 def snapshot_names(contract: Contract, *, include_null: bool = False) -> st.SearchStrategy[str | None]:
@@ -205,19 +125,34 @@ def overlong_descriptions(contract: Contract) -> st.SearchStrategy[str]:
     return _overlong(contract, "description")
 
 
-@st.composite
-def _arrays(draw: st.DrawFn, elements: st.SearchStrategy[JSON], max_size: int) -> list[JSON]:
+def _arrays(elements: st.SearchStrategy[JSON], max_size: int) -> st.SearchStrategy[list[JSON]]:
     """Arrays of up to ``max_size`` elements; shrinks towards ``[]``."""
-    # One draw for the length, then the elements: far cheaper than st.lists's per-element bookkeeping.
-    return [draw(elements) for _ in range(draw(st.integers(min_value=0, max_value=max_size)))]
+    return _drawn_arrays(st.integers(min_value=0, max_value=max_size), elements)
 
 
 @st.composite
+def _drawn_arrays(
+    draw: st.DrawFn, counts: st.SearchStrategy[int], elements: st.SearchStrategy[JSON]
+) -> list[JSON]:
+    # One draw for the length, then the elements: far cheaper than st.lists's per-element bookkeeping.
+    return [draw(elements) for _ in range(draw(counts))]
+
+
 def _maps(
-    draw: st.DrawFn, keys: st.SearchStrategy[str], values: st.SearchStrategy[JSON], max_size: int
-) -> dict[str, JSON]:
+    keys: st.SearchStrategy[str], values: st.SearchStrategy[JSON], max_size: int
+) -> st.SearchStrategy[dict[str, JSON]]:
     """Maps of up to ``max_size`` pairs (fewer when a key repeats); shrinks towards ``{}``."""
-    return {draw(keys): draw(values) for _ in range(draw(st.integers(min_value=0, max_value=max_size)))}
+    return _drawn_maps(st.integers(min_value=0, max_value=max_size), keys, values)
+
+
+@st.composite
+def _drawn_maps(
+    draw: st.DrawFn,
+    counts: st.SearchStrategy[int],
+    keys: st.SearchStrategy[str],
+    values: st.SearchStrategy[JSON],
+) -> dict[str, JSON]:
+    return {draw(keys): draw(values) for _ in range(draw(counts))}
 
 
 #: Keys of the small objects nested in arbitrary JSON values.
@@ -297,7 +232,10 @@ def forces(contract: Contract) -> st.SearchStrategy[JSON]:
     strings = rule.boolean_like_strings
     if not strings:
         return st.booleans()
-    return st.booleans() | st.sampled_from(sorted(strings))
+    # One choice instead of a branch and a value; the index shrinks to the first element, False. The
+    # Booleans are repeated so that they stay about half of the values, as the Boolean the page shows.
+    booleans = [False, True] * max(1, len(strings) // 2)
+    return st.sampled_from([*booleans, *sorted(strings)])
 
 
 def non_boolean_forces(contract: Contract) -> st.SearchStrategy[JSON]:
@@ -305,13 +243,12 @@ def non_boolean_forces(contract: Contract) -> st.SearchStrategy[JSON]:
     return _rejected_by(contract, "force")
 
 
-def _metadata_values(rule: FieldRule, *, max_size: int | None = None) -> st.SearchStrategy[str]:
+def _metadata_values(rule: FieldRule) -> TextKind:
     schema: Mapping[str, JSON] = rule.value_schema or {}
     if schema.get("type") != "string":
         raise SpecError(f"the contract's metadata values are not strings ({rule.source})")
     limit = schema.get("maxLength")
-    cap = int(limit) if limit is not None else 40
-    return bounded_texts(max_size=cap if max_size is None else min(cap, max_size))
+    return text_kind(CHARACTERS, int(limit) if limit is not None else 40)
 
 
 def _key_check(rule: FieldRule) -> Callable[[str], bool] | None:
@@ -323,18 +260,74 @@ def _key_check(rule: FieldRule) -> Callable[[str], bool] | None:
     return lambda key: pattern.search(key) is not None
 
 
-def _metadata_keys(rule: FieldRule) -> st.SearchStrategy[str]:
+#: The longest key drawn where neither the contract nor a key pattern bounds the length.
+_KEY_SIZE = 24
+
+
+def _metadata_keys(rule: FieldRule) -> TextKind:
     """Keys the contract allows: any text (empty, padded, odd) unless it constrains key names."""
     names: Mapping[str, JSON] = rule.schema.get("propertyNames", {})
-    if "pattern" in names:
+    if "pattern" not in names:
+        # Bounded texts include the empty key, whitespace-padded keys and keys of any plane.
+        return text_kind(CHARACTERS, _KEY_SIZE)
+    pattern = str(names["pattern"])
+    kind = repeated_class_kind(pattern, unbounded_size=_KEY_SIZE)
+    if kind is None:
         # from_regex builds keys that match in full, which is all that jsonschema's re.search asks.
-        return st.from_regex(re.compile(str(names["pattern"])), fullmatch=True)
-    # Bounded texts include the empty key, whitespace-padded keys and keys of any plane.
-    return bounded_texts(max_size=24)
+        return TextKind(plain=st.from_regex(re.compile(pattern), fullmatch=True), forms=1)
+    return kind
 
 
-def _numbered(key: str, value: str, count: int) -> dict[str, str]:
-    return {f"{key}{i}": value for i in range(count)}
+def _capped(kind: TextKind, max_size: int) -> TextKind:
+    """``kind`` at most ``max_size`` characters long, where drawing rather than a pattern sets its length."""
+    if kind.forms == 1 or kind.max_size <= max_size:
+        return kind
+    return text_kind(kind.alphabet, max_size, min(kind.min_size, max_size), kind.padding)
+
+
+def _pair(
+    draw: st.DrawFn, forms: st.SearchStrategy[int], keys: TextKind, values: TextKind
+) -> tuple[str, str]:
+    """A key and a value, both shaped by one drawn number (its low digits the key's)."""
+    # One number instead of one each: a choice and a span fewer per pair, and as the number's digits are
+    # independent, every combination of a key's and a value's shapes still occurs.
+    form = draw(forms)
+    key = keys.shaped(form % keys.forms, draw(keys.plain))
+    return key, values.shaped(form // keys.forms, draw(values.plain))
+
+
+def _pair_forms(keys: TextKind, values: TextKind) -> st.SearchStrategy[int]:
+    return st.integers(min_value=0, max_value=keys.forms * values.forms - 1)
+
+
+@st.composite
+def _string_maps(
+    draw: st.DrawFn,
+    counts: st.SearchStrategy[int],
+    forms: st.SearchStrategy[int],
+    keys: TextKind,
+    values: TextKind,
+) -> dict[str, str]:
+    """Maps of a drawn number of pairs (fewer when a key repeats); shrinks towards ``{}``."""
+    return dict(_pair(draw, forms, keys, values) for _ in range(draw(counts)))
+
+
+@st.composite
+def _numbered_maps(
+    draw: st.DrawFn,
+    counts: st.SearchStrategy[int],
+    forms: st.SearchStrategy[int],
+    keys: TextKind,
+    values: TextKind,
+) -> dict[str, str]:
+    """One drawn pair repeated under a drawn number of numbered keys (``key0``, ``key1``...)."""
+    key, value = _pair(draw, forms, keys, values)
+    return {f"{key}{i}": value for i in range(draw(counts))}
+
+
+def _small_maps(keys: TextKind, values: TextKind, max_size: int) -> st.SearchStrategy[dict[str, str]]:
+    counts = st.integers(min_value=0, max_value=max_size)
+    return _string_maps(counts, _pair_forms(keys, values), keys, values)
 
 
 def metadata_maps(contract: Contract, *, max_size: int = SMALL_MAP) -> st.SearchStrategy[dict[str, str]]:
@@ -343,20 +336,17 @@ def metadata_maps(contract: Contract, *, max_size: int = SMALL_MAP) -> st.Search
     if max_size < 1:
         raise InvalidArgument(f"max_size must be at least 1, got {max_size}")
     rule = _rule(contract, "metadata")
-    keys = _metadata_keys(rule)
-    small = _maps(keys, _metadata_values(rule), min(SMALL_MAP, max_size))
+    keys, values = _metadata_keys(rule), _metadata_values(rule)
+    small = _small_maps(keys, values, min(SMALL_MAP, max_size))
     if max_size <= SMALL_MAP:
         return small
-    # Large maps repeat one short drawn pair under numbered keys: drawing every pair would be slow.
-    large = st.builds(
-        _numbered,
-        keys,
-        _metadata_values(rule, max_size=LARGE_MAP_VALUE),
-        st.integers(min_value=max(SMALL_MAP + 1, max_size // 2), max_value=max_size),
-    )
+    # Large maps repeat one short drawn pair under numbered keys: drawing every pair would be slow. The
+    # drawn key is short too, so that the number appended rarely takes it past a key pattern's length.
+    keys, values = _capped(keys, LARGE_MAP_VALUE), _capped(values, LARGE_MAP_VALUE)
+    counts = st.integers(min_value=max(SMALL_MAP + 1, max_size // 2), max_value=max_size)
+    large = _numbered_maps(counts, _pair_forms(keys, values), keys, values)
     check = _key_check(rule)
     if check is not None:
-        # A numbered key can outgrow a key pattern's length; only drawn keys near that length are lost.
         large = large.filter(lambda m: all(check(k) for k in m))
     return small | large
 
@@ -364,12 +354,11 @@ def metadata_maps(contract: Contract, *, max_size: int = SMALL_MAP) -> st.Search
 @st.composite
 def _maps_with_bad_entry(
     draw: st.DrawFn,
-    keys: st.SearchStrategy[str],
-    values: st.SearchStrategy[str],
+    maps: st.SearchStrategy[dict[str, str]],
     bad_pairs: st.SearchStrategy[tuple[str, JSON]],
 ) -> dict[str, JSON]:
     """A small map of valid pairs plus one pair the contract refuses."""
-    found: dict[str, JSON] = draw(_maps(keys, values, 3))
+    found: dict[str, JSON] = dict(draw(maps))
     key, value = draw(bad_pairs)
     found[key] = value
     return found
@@ -383,10 +372,11 @@ def invalid_metadata(contract: Contract) -> st.SearchStrategy[JSON]:
     bad_values: st.SearchStrategy[JSON] = values_of_other_types(("string",)) | st.none()
     limit = (rule.value_schema or {}).get("maxLength")
     if limit is not None:
-        bad_values |= st.text(CHARACTERS, min_size=int(limit) + 1, max_size=int(limit) + OVERSHOOT)
-    bad_pairs: st.SearchStrategy[tuple[str, JSON]] = st.tuples(keys, bad_values)
+        bad_values |= overlong_texts(int(limit))
+    bad_pairs: st.SearchStrategy[tuple[str, JSON]] = st.tuples(shaped_texts(keys), bad_values)
     check = _key_check(rule)
     if check is not None:
         # Short arbitrary keys all but never match a key pattern: a cheap, rarely failing test.
-        bad_pairs |= st.tuples(st.text(max_size=8).filter(lambda k: not check(k)), values)
-    return values_of_other_types(rule.types) | _maps_with_bad_entry(keys, values, bad_pairs)
+        bad_pairs |= st.tuples(st.text(max_size=8).filter(lambda k: not check(k)), shaped_texts(values))
+    maps = _maps_with_bad_entry(_small_maps(keys, values, 3), bad_pairs)
+    return values_of_other_types(rule.types) | maps

@@ -31,3 +31,12 @@ def never(strategy: st.SearchStrategy[Any], condition: Callable[[Any], bool]) ->
     """Assert that ``strategy`` does not produce a value meeting ``condition`` in a bounded search."""
     with pytest.raises(NoSuchExample):
         find(strategy, condition, settings=settings(max_examples=60, database=None))
+
+
+def with_key_pattern(contract: Contract, pattern: str) -> Contract:
+    """A copy of ``contract`` whose metadata keys must match ``pattern``."""
+    document = copy.deepcopy(dict(contract.document))
+    name = contract.semantics["snapshot-object"]
+    metadata = document["components"]["schemas"][name]["properties"]["metadata"]
+    metadata["propertyNames"] = {"pattern": pattern}
+    return contract_from_document(document)

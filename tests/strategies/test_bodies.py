@@ -8,7 +8,9 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from conformance import strategies
-from conformance.contract import Contract
+from conformance.contract import JSON, Contract
+from conformance.strategies import bodies
+from tests.strategies.conftest import never
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -90,3 +92,55 @@ def test_single_field_bodies_carry_that_field_alone(contract: Contract) -> None:
         strategies.single_field_bodies(contract, volume_id="v", field="volume_id", values=st.just("x"))
     with pytest.raises(InvalidArgument):
         strategies.single_field_bodies(contract, volume_id="v", field="colour", values=st.just("x"))
+
+
+def test_invalid_create_bodies_break_each_field(contract: Contract) -> None:
+    bad = strategies.invalid_create_bodies(contract, volume_id="v")
+    key = contract.snapshot_key
+
+    def broken(field: str) -> None:
+        find(
+            bad,
+            lambda b: (
+                isinstance(b, dict)
+                and isinstance(b.get(key), dict)
+                and b[key].get("volume_id") == "v"
+                and field in b[key]
+                and not contract.validator("request").is_valid(
+                    {key: {"volume_id": "v", field: b[key][field]}}
+                )
+            ),
+        )
+
+    for field in ("name", "description", "force", "metadata"):
+        broken(field)
+
+
+def _never_drawn(value: object) -> JSON:
+    raise AssertionError("a valid value was drawn for the field that is broken")
+
+
+#: The function each optional field's valid values come from, by field.
+_VALID_VALUES = {
+    "name": "snapshot_names",
+    "description": "descriptions",
+    "force": "forces",
+    "metadata": "metadata_maps",
+}
+
+
+@pytest.mark.parametrize("field", sorted(_VALID_VALUES))
+def test_a_broken_field_draws_no_valid_value_first(
+    contract: Contract, field: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bodies, _VALID_VALUES[field], lambda contract: st.just(None).map(_never_drawn))
+    key = contract.snapshot_key
+    broken = bodies._broken(key, "v", bodies._optional_fields(contract), field, st.just("bad"))
+    never(broken, lambda b: b[key][field] != "bad" or b[key]["volume_id"] != "v")
+    find(broken, lambda b: len(b[key]) == 2 + len(_VALID_VALUES) - 1)
+
+
+def test_create_bodies_take_a_drawn_volume_id(contract: Contract) -> None:
+    bodies = strategies.create_bodies(contract, volume_id=st.sampled_from(["a", "b"]))
+    assert find(bodies, lambda b: True) == {contract.snapshot_key: {"volume_id": "a"}}
+    find(bodies, lambda b: b[contract.snapshot_key]["volume_id"] == "b")

@@ -5,14 +5,14 @@ import unicodedata
 
 import jsonschema
 import pytest
-from hypothesis import HealthCheck, find, given, settings
+from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from conformance import strategies
 from conformance.contract import Contract, contract_from_document, load_contract
 from conformance.errors import SpecError
-from tests.strategies.conftest import never, with_limit
+from tests.strategies.conftest import never, with_key_pattern, with_limit
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -197,10 +197,82 @@ def test_values_of_other_types_need_a_type_left_over() -> None:
 
 @given(st.data())
 def test_characters_are_every_scalar_value_and_never_a_surrogate(data: st.DataObject) -> None:
-    char = data.draw(strategies.fields.CHARACTERS)
+    char = data.draw(strategies.texts.CHARACTERS)
     assert unicodedata.category(char) != "Cs"
     char.encode("utf-8")
 
 
 def test_characters_reach_beyond_the_bmp() -> None:
-    assert ord(find(strategies.fields.CHARACTERS, lambda c: ord(c) > 0xFFFF)) > 0xFFFF
+    assert ord(find(strategies.texts.CHARACTERS, lambda c: ord(c) > 0xFFFF)) > 0xFFFF
+
+
+def test_overlong_values_also_run_many_distinct_characters(contract: Contract) -> None:
+    limit = _limit(contract, "name")
+    # Found, not shrunk: shrinking a long text character by character is slow and shows nothing more.
+    unshrunk = settings(phases=[Phase.generate], database=None)
+    value = find(strategies.overlong_names(contract), lambda v: len(set(v)) > limit // 2, settings=unshrunk)
+    assert len(value) > limit
+
+
+def test_forces_shrink_to_false_and_take_both_booleans(contract: Contract) -> None:
+    forces = strategies.forces(contract)
+    assert find(forces, lambda v: True) is False
+    assert find(forces, lambda v: v is True) is True
+
+
+def test_names_may_be_null_only_when_asked_and_allowed(contract: Contract) -> None:
+    names = strategies.snapshot_names(contract, include_null=True)
+    if contract.field("name").nullable:
+        assert find(names, lambda v: v is None) is None
+        find(names, lambda v: isinstance(v, str) and v != v.strip())
+    else:
+        never(names, lambda v: v is None)
+
+
+def _bounds(contract: Contract) -> tuple[int, int]:
+    rule = contract.field("metadata")
+    return strategies.fields._metadata_keys(rule).max_size, strategies.fields._metadata_values(rule).max_size
+
+
+@pytest.mark.parametrize("key_shape", ["padded", "at the upper bound"])
+@pytest.mark.parametrize("value_shape", ["padded", "at the upper bound"])
+def test_a_pairs_key_and_value_take_their_shapes_independently(
+    contract: Contract, key_shape: str, value_shape: str
+) -> None:
+    key_limit, value_limit = _bounds(contract)
+
+    def shaped(text: str, shape: str, limit: int) -> bool:
+        if shape == "padded":
+            return text != text.strip() and text.strip() != ""
+        return len(text) == limit
+
+    find(
+        strategies.metadata_maps(contract),
+        lambda m: any(
+            shaped(k, key_shape, key_limit) and shaped(v, value_shape, value_limit) for k, v in m.items()
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [r"^[a-z]+$", r"^[A-Z0-9_.]{2,5}$", r"[abc]{3}", r"^x-[a-z]{1,8}$"],
+)
+def test_metadata_keys_follow_any_key_pattern(pattern: str) -> None:
+    contract = with_key_pattern(load_contract("cinder"), pattern)
+    for maps in (strategies.metadata_maps(contract), strategies.metadata_maps(contract, max_size=40)):
+        never(maps, lambda m: not _valid(contract, "metadata", m))
+        find(maps, lambda m: len(m) >= 2)
+    never(strategies.invalid_metadata(contract), lambda m: _valid(contract, "metadata", m))
+
+
+def test_keys_of_a_class_pattern_reach_both_bounds_and_take_the_padding_it_allows() -> None:
+    contract = with_key_pattern(load_contract("cinder"), r"^[a-z .]{2,30}$")
+    maps = strategies.metadata_maps(contract)
+    assert len(find(maps, lambda m: any(len(k) == 2 for k in m))) >= 1
+    find(maps, lambda m: any(len(k) == 30 for k in m))
+    find(maps, lambda m: any(k != k.strip() for k in m))
+
+
+def test_large_maps_keep_to_the_key_pattern(contract: Contract) -> None:
+    never(strategies.metadata_maps(contract, max_size=40), lambda m: not _valid(contract, "metadata", m))
