@@ -9,7 +9,7 @@ its session time. The sides run in paired rounds, each round with its own seed a
 alternating, and the median ratio over the rounds is judged: this machine's speed drifts from minute to
 minute, and a ratio of one pair is at its mercy.
 
-    python benchmarks/suite_vs_schemathesis.py                 # 3 rounds of 500 cases, then the default run
+    python benchmarks/suite_vs_schemathesis.py                 # 5 rounds of 500 cases, then the default run
     python benchmarks/suite_vs_schemathesis.py --cases 20 --rounds 1 --no-default-run
     python benchmarks/suite_vs_schemathesis.py --profile-suite # where the suite's time goes (cProfile)
 
@@ -436,7 +436,7 @@ def parse(argv: list[str]) -> Options:
     add = parser.add_argument
     add("--cases", type=int, default=500, help="cases each side runs per round (default 500)")
     add("--seed", type=int, default=1, help="seed of the first round's generators (default 1)")
-    add("--rounds", type=int, default=3, help="paired rounds, each with its own seed (default 3)")
+    add("--rounds", type=int, default=5, help="paired rounds, each with its own seed (default 5)")
     add(
         "--workers",
         type=int,
