@@ -48,6 +48,11 @@ def _pad(padding: str, max_size: int, core: str, shape: int) -> str:
     return lead + core[: max_size - len(lead) - len(trail)] + trail
 
 
+def _repeated(text: str, size: int) -> str:
+    """``text`` repeated and cut to exactly ``size`` characters (``text`` is not empty)."""
+    return (text * (size // len(text) + 1))[:size]
+
+
 #: The shapes of a bounded text, picked by one drawn number: as drawn, at its upper bound, at its lower
 #: bound, or whitespace-padded (the rest of the number then says how).
 _SHAPES = ("as drawn", "at the upper bound", "at the lower bound", "padded")
@@ -58,7 +63,7 @@ def _shaped(min_size: int, max_size: int, padding: str, form: int, text: str) ->
     shape = _SHAPES[form % len(_SHAPES)]
     if shape == "at the upper bound" and text:
         # Repeating the drawn characters reaches the bound without drawing max_size characters afresh.
-        return (text * (max_size // len(text) + 1))[:max_size]
+        return _repeated(text, max_size)
     if shape == "at the lower bound":
         return text[:min_size]
     if shape == "padded" and padding:
@@ -187,9 +192,7 @@ def _drawn_overlong(
     form = draw(forms)
     if form % _OVERLONG_FORMS == _OVERLONG_FORMS - 1:
         return draw(texts)
-    size = limit + 1 + form // _OVERLONG_FORMS
-    piece = draw(pieces)
-    return (piece * (size // len(piece) + 1))[:size]
+    return _repeated(draw(pieces), limit + 1 + form // _OVERLONG_FORMS)
 
 
 #: A pattern that is one character class repeated, anchored or not, as key patterns usually are. Keys of
