@@ -18,6 +18,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import re
@@ -292,6 +293,16 @@ class TokenSource:
 
 def redact(text: str, secrets: Iterable[str], *, mask: str = MASK) -> str:
     """``text`` with every occurrence of every secret masked, also in JSON-escaped and URL-encoded form."""
+    variants, pattern = _secret_forms(tuple(secrets))
+    # A substring test per form is far cheaper than the pattern, and almost every text holds no secret.
+    if pattern is None or not any(variant in text for variant in variants):
+        return text
+    return pattern.sub(lambda _: mask, text)
+
+
+@functools.lru_cache(maxsize=32)
+def _secret_forms(secrets: tuple[str, ...]) -> tuple[tuple[str, ...], re.Pattern[str] | None]:
+    """Every form in which ``secrets`` may appear, and one pattern matching any of them."""
     variants: set[str] = set()
     for secret in secrets:
         if not secret:
@@ -302,7 +313,7 @@ def redact(text: str, secrets: Iterable[str], *, mask: str = MASK) -> str:
         variants.add(urllib.parse.quote(secret, safe=""))
         variants.add(urllib.parse.quote_plus(secret, safe=""))
     if not variants:
-        return text
+        return (), None
     # Longest first, so a secret that contains another is masked whole.
-    pattern = "|".join(re.escape(variant) for variant in sorted(variants, key=len, reverse=True))
-    return re.sub(pattern, lambda _: mask, text)
+    ordered = tuple(sorted(variants, key=len, reverse=True))
+    return ordered, re.compile("|".join(re.escape(variant) for variant in ordered))

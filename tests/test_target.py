@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -501,6 +502,19 @@ def test_a_token_echoed_by_the_target_is_masked_in_what_is_recorded(contract: Co
     assert exchange.response.headers["x-echo"] == f"got {MASK}"
     assert exchange.request.headers["x-trace"] == f"t={MASK}"
     assert TOKEN not in repr(exchange)
+
+
+def test_a_token_echoed_in_encoded_form_is_masked_in_what_is_recorded(contract: Contract) -> None:
+    token = "tok/en+with=marks-0123456789"
+    encoded = quote(token, safe="")
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, headers={"x-echo": f"token={encoded}"})
+
+    exchange = target_with(contract, echo, token=token).request("GET", "/x")
+    assert exchange.response is not None
+    assert exchange.response.headers["x-echo"] == f"token={MASK}"
+    assert encoded not in repr(exchange)
 
 
 # -- politeness and bounds -------------------------------------------------------------------------------
