@@ -1,18 +1,32 @@
-"""Frozen settings for one run, built once by the command line or the pytest plugin and passed down."""
+"""Frozen settings for one run, built once from resolved options (``build``) and passed down.
+
+Values arrive already checked one by one (``conformance.options``); ``build`` checks how they fit together,
+fills the defaults that depend on the target, and is the only place that does.
+
+Example::
+
+    resolved = config.resolve(given, os.environ, cwd=Path.cwd(), spell=lambda o: o.flag)
+    settings = build(resolved, spell=lambda o: o.flag)
+    settings.target.base_url if settings.target else "the embedded mock"
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from conformance.errors import UsageError
+from conformance.options import DEFAULT_MAX_CREATES, OPTIONS, Option
 
 if TYPE_CHECKING:
     from conformance.auth import PasswordCredentials, TokenSource
+    from conformance.config import Resolved
     from conformance.waivers import Waiver
 
-API_VERSIONS = ("v2", "v3")
+Spell = Callable[[Option], str]
 
 
 @dataclass(frozen=True)
@@ -36,13 +50,13 @@ class TargetSettings:
     #: Send the token over plain http:// to a host that is not this machine.
     allow_plain_http: bool = False
     #: Bound on each request: connecting, each read, and reading the whole body.
-    timeout_s: float = 30.0
+    timeout_s: float = OPTIONS["timeout"].default
     #: Seconds from the target's opening after which nothing more is sent (None: no limit).
     deadline_s: float | None = None
     #: Most requests per second (None: as fast as the target answers).
     rate_limit_per_s: float | None = None
     #: Repeats of a GET or DELETE after a connection error, and of any request after a 429.
-    retries: int = 2
+    retries: int = OPTIONS["retries"].default
     #: The first pause before a repeat; each further one doubles it.
     retry_backoff_s: float = 0.25
     #: A 429 asking for a longer pause than this is recorded as the answer instead of waited out.
@@ -51,27 +65,19 @@ class TargetSettings:
     max_response_bytes: int = 1 << 20
     max_connections: int = 8
 
+    #: More available disks beside ``available_volume_id``: creates are spread over all of them.
+    extra_volume_ids: tuple[str, ...] = ()
+
     def __post_init__(self) -> None:
-        if not self.base_url.startswith(("http://", "https://")):
-            raise UsageError(f"base URL {self.base_url!r} must start with http:// or https://")
-        if not self.project_id:
-            raise UsageError("a project ID is required")
+        # Values are checked where they are read (conformance.options); this only guards what code builds.
         if self.token is not None and self.token_source is not None:
             raise UsageError("give a token or a token source, not both")
-        if self.insecure and self.ca_bundle is not None:
-            raise UsageError("a CA bundle and skipping TLS verification contradict each other")
-        if self.timeout_s <= 0:
-            raise UsageError("the request timeout must be positive")
-        if self.deadline_s is not None and self.deadline_s <= 0:
-            raise UsageError("the overall deadline must be positive")
-        if self.rate_limit_per_s is not None and self.rate_limit_per_s <= 0:
-            raise UsageError("the rate limit must be positive")
-        if self.retries < 0 or self.retry_backoff_s < 0 or self.max_retry_after_s < 0:
-            raise UsageError("retries, back-off and the longest Retry-After wait must be zero or more")
-        if self.max_response_bytes < 1:
-            raise UsageError("the response size cap must be positive")
-        if self.max_connections < 1:
-            raise UsageError("the HTTP pool needs at least one connection")
+
+    @property
+    def available_volume_ids(self) -> tuple[str, ...]:
+        """Every available disk the run may snapshot, the first one first."""
+        first = () if self.available_volume_id is None else (self.available_volume_id,)
+        return (*first, *self.extra_volume_ids)
 
     @property
     def has_credentials(self) -> bool:
@@ -85,6 +91,7 @@ class TargetSettings:
             "embedded_mock": self.embedded_mock,
             "project_id": self.project_id,
             "volume_id": self.available_volume_id,
+            "volume_ids": list(self.available_volume_ids),
             "in_use_volume_id": self.in_use_volume_id,
             # An audit shows how the target was reached: unverified TLS or tight limits change what it proves.
             "tls_verified": not self.insecure,
@@ -103,40 +110,34 @@ class RunSettings:
     target: TargetSettings | None
     reports_dir: Path
     api_version: str | None = None
-    examples: int = 50
+    examples: int = OPTIONS["examples"].default
     seed: int | None = None
-    lifecycle: bool = True
-    settle_timeout_s: float = 30.0
+    lifecycle: bool = OPTIONS["lifecycle"].default
+    settle_timeout_s: float = OPTIONS["settle_timeout"].default
     mock_quirks: tuple[str, ...] = ()
     max_creates: int | None = None
     #: Shrink failing generated cases to minimal ones (slower when many requirements fail).
-    shrink: bool = True
+    shrink: bool = OPTIONS["shrink"].default
     #: Password credentials for a token from an identity service (instead of the target's fixed token).
     credentials: PasswordCredentials | None = field(default=None, repr=False, compare=False)
     #: Accepted failures, already parsed and validated against the catalogue.
     waivers: tuple[Waiver, ...] = ()
     #: Delete what the run created and did not delete, at the end of the run.
-    cleanup: bool = True
+    cleanup: bool = OPTIONS["cleanup"].default
     #: The most seconds cleanup waits, in all, for snapshots to leave their initial status and be gone.
-    cleanup_timeout_s: float = 60.0
+    cleanup_timeout_s: float = OPTIONS["cleanup_timeout"].default
     #: Print the plan and send nothing.
     dry_run: bool = False
+    #: pytest-xdist worker processes.
+    workers: int = OPTIONS["workers"].default
+    #: Only these requirements (IDs or shell patterns); empty: every one.
+    requirements: tuple[str, ...] = ()
+    #: A skipped requirement fails the run.
+    fail_on_skip: bool = False
 
     def __post_init__(self) -> None:
-        if self.api_version is not None and self.api_version not in API_VERSIONS:
-            raise UsageError(
-                f"unknown API version {self.api_version!r} (choose from {', '.join(API_VERSIONS)})"
-            )
-        if self.examples < 1:
-            raise UsageError("--examples must be at least 1")
-        if self.settle_timeout_s < 0:
-            raise UsageError("--settle-timeout must be zero or more")
-        if self.max_creates is not None and self.max_creates < 0:
-            raise UsageError("--max-creates must be zero or more")
         if self.mock_quirks and self.target is not None and not self.target.embedded_mock:
             raise UsageError("mock quirks only apply to the embedded mock")
-        if self.cleanup_timeout_s < 0:
-            raise UsageError("--cleanup-timeout must be zero or more")
 
     @property
     def case_seed(self) -> int:
@@ -149,19 +150,169 @@ class RunSettings:
         return None if self.api_version is None else f"/{self.api_version}"
 
 
-#: The create budget of a run against a real endpoint when none is given: every requirement is reached with
-#: about 30 creates (the deterministic cases and the lifecycle), which leaves as many again for generated
-#: valid bodies, while a mistake costs at most 60 billable snapshots.
-DEFAULT_MAX_CREATES = 60
+def build(resolved: Resolved, *, spell: Spell) -> RunSettings:
+    """The run's settings from resolved options; raises UsageError (one line) for options that clash.
+
+    ``spell`` names an option as the user's front end writes it (``--max-creates`` or
+    ``--evs-max-creates``). Waiver files are read and checked here, before anything is sent.
+    """
+    values = resolved.values
+
+    def flag(name: str) -> str:
+        return spell(OPTIONS[name])
+
+    base_url: str | None = values["base_url"]
+    iam_url: str | None = values["iam_url"]
+    token: str | None = values["token"]
+    if iam_url and token is not None:
+        if resolved.sources["token"].startswith("environment"):
+            # A token left in the environment must not clash with an explicit choice of password auth.
+            token = None
+        else:
+            raise UsageError(f"give {flag('token')} or password authentication ({flag('iam_url')}), not both")
+    if values["insecure"] and values["ca_bundle"] is not None:
+        raise UsageError(f"{flag('ca_bundle')} and {flag('insecure')} contradict each other")
+    target: TargetSettings | None = None
+    credentials = None
+    if base_url is None:
+        stray = [flag(n) for n in ("project_id", "volume_id", "in_use_volume_id", "iam_url") if values[n]]
+        if stray:
+            raise UsageError(f"{', '.join(stray)} need {flag('base_url')} (the embedded mock has its own)")
+    else:
+        if values["mock_quirk"]:
+            raise UsageError(
+                f"{flag('mock_quirk')} only applies to the embedded mock (drop {flag('base_url')})"
+            )
+        missing = [flag(n) for n in ("project_id", "volume_id") if not values[n]]
+        if iam_url:
+            missing += [flag(n) for n in ("username", "domain") if not values[n]]
+            if not missing and not values["password"] and not values["dry_run"]:
+                missing.append(f"${OPTIONS['password'].env}")
+        elif not token:
+            missing.append(f"{flag('token')} (or ${OPTIONS['token'].env}) or {flag('iam_url')}")
+        if missing:
+            raise UsageError(f"testing {base_url} needs {', '.join(missing)}")
+        if iam_url and values["password"]:
+            credentials = _credentials(values)
+        disks: tuple[str, ...] = values["volume_id"]
+        target = TargetSettings(
+            base_url=base_url,
+            project_id=values["project_id"],
+            token=token,
+            available_volume_id=disks[0],
+            extra_volume_ids=disks[1:],
+            in_use_volume_id=values["in_use_volume_id"],
+            ca_bundle=values["ca_bundle"],
+            insecure=values["insecure"],
+            allow_plain_http=values["allow_plain_http"],
+            timeout_s=values["timeout"],
+            deadline_s=values["deadline"],
+            rate_limit_per_s=values["rate_limit"],
+            retries=values["retries"],
+        )
+    max_creates = values["max_creates"]
+    if max_creates is None and target is not None:
+        max_creates = DEFAULT_MAX_CREATES
+    return RunSettings(
+        profile=values["profile"],
+        target=target,
+        reports_dir=values["reports"],
+        api_version=values["api_version"],
+        examples=values["examples"],
+        seed=values["seed"],
+        lifecycle=values["lifecycle"],
+        settle_timeout_s=values["settle_timeout"],
+        mock_quirks=values["mock_quirk"],
+        max_creates=max_creates,
+        shrink=values["shrink"],
+        credentials=credentials,
+        waivers=read_waivers(values["waivers"]),
+        cleanup=values["cleanup"],
+        cleanup_timeout_s=values["cleanup_timeout"],
+        dry_run=values["dry_run"],
+        workers=values["workers"],
+        requirements=values["requirements"],
+        fail_on_skip=values["fail_on_skip"],
+    )
 
 
-def parse_rate_limit(text: str) -> float:
-    """Requests per second from ``"5/s"`` or ``"5"`` (fractions allowed: ``"0.5/s"``); raises UsageError."""
-    value = text.strip().removesuffix("/s").strip()
+def _credentials(values: dict[str, Any] | Any) -> PasswordCredentials:
+    from conformance.auth import PasswordCredentials
+
+    # The token's scope: the project by name when one is given, else the target's project.
+    return PasswordCredentials(
+        iam_url=values["iam_url"],
+        username=values["username"],
+        password=values["password"],
+        domain=values["domain"],
+        project_id=None if values["project_name"] else values["project_id"],
+        project_name=values["project_name"] or None,
+        allow_plain_http=values["allow_plain_http"],
+    )
+
+
+def read_waivers(path: Path | None) -> tuple[Waiver, ...]:
+    """The waivers of a file, checked against the catalogue; raises UsageError (one line) when bad."""
+    if path is None:
+        return ()
+    from datetime import date
+
+    from conformance.requirements import load_requirements
+    from conformance.waivers import parse_waivers
+
     try:
-        rate = float(value)
-    except ValueError:
-        raise UsageError(f"--rate-limit {text!r} is not a rate such as 5/s") from None
-    if not rate > 0 or rate == float("inf"):
-        raise UsageError(f"--rate-limit {text!r} must be a positive number of requests per second")
-    return rate
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the waivers: {exc.strerror}") from exc
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: the waivers are not UTF-8 text") from None
+    known = {r.id for r in load_requirements()}
+    return parse_waivers(text, source=str(path), known_ids=known, today=date.today())
+
+
+def to_wire(settings: RunSettings) -> dict[str, Any]:
+    """The settings as plain data for another process of the run (pytest-xdist workers; never a file).
+
+    Secrets travel too (through the workers' pipe, never a command line); a token source does not: each
+    process fetches its own from the credentials.
+    """
+    data = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings)}
+    data["reports_dir"] = str(settings.reports_dir)
+    data["waivers"] = [w.as_dict() for w in settings.waivers]
+    data["credentials"] = None if settings.credentials is None else dataclasses.asdict(settings.credentials)
+    if settings.target is not None:
+        target = {f.name: getattr(settings.target, f.name) for f in dataclasses.fields(settings.target)}
+        target["token_source"] = None
+        target["ca_bundle"] = None if settings.target.ca_bundle is None else str(settings.target.ca_bundle)
+        data["target"] = target
+    return data
+
+
+def from_wire(data: dict[str, Any]) -> RunSettings:
+    """The settings ``to_wire`` described."""
+    from datetime import date
+
+    from conformance.auth import PasswordCredentials
+    from conformance.waivers import Waiver
+
+    values = dict(data)
+    target = values.pop("target")
+    if target is not None:
+        target = dict(target)
+        target["ca_bundle"] = None if target["ca_bundle"] is None else Path(target["ca_bundle"])
+        target = TargetSettings(**{**target, "extra_volume_ids": tuple(target["extra_volume_ids"])})
+    credentials = values.pop("credentials")
+    waivers = tuple(
+        Waiver(w["id"], w["reason"], None if w["expires"] is None else date.fromisoformat(w["expires"]))
+        for w in values.pop("waivers")
+    )
+    values["mock_quirks"] = tuple(values["mock_quirks"])
+    values["requirements"] = tuple(values["requirements"])
+    reports = Path(values.pop("reports_dir"))
+    return RunSettings(
+        **values,
+        target=target,
+        reports_dir=reports,
+        credentials=None if credentials is None else PasswordCredentials(**credentials),
+        waivers=waivers,
+    )

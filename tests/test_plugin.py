@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,53 +13,31 @@ import pytest
 from conformance.checks.model import Outcome, Violation
 from conformance.errors import UsageError
 from conformance.exchange import Exchange, Received, SentRequest
-from conformance.plugin import _budget_share, failure_message, run_settings
+from conformance.options import OPTIONS
+from conformance.plugin.hooks import _budget_share
+from conformance.plugin.options import dest
+from conformance.plugin.options import run_settings as plugin_run_settings
+from conformance.plugin.runtime import failure_message
 from conformance.requirements import load_requirements
+from conformance.settings import RunSettings
 
 pytest_plugins = ("pytester",)
 
-DEFAULTS: dict[str, Any] = {
-    "evs_base_url": None,
-    "evs_profile": "huawei",
-    "evs_api_version": None,
-    "evs_project_id": None,
-    "evs_token": None,
-    "evs_volume_id": None,
-    "evs_in_use_volume_id": None,
-    "evs_reports": "reports",
-    "evs_examples": 10,
-    "evs_seed": None,
-    "evs_no_lifecycle": False,
-    "evs_max_creates": None,
-    "evs_settle_timeout": 5.0,
-    "evs_mock_quirk": [],
-    "evs_embedded_mock": False,
-    "evs_no_shrink": False,
-    "evs_iam_url": None,
-    "evs_username": None,
-    "evs_domain": None,
-    "evs_project_name": None,
-    "evs_ca_bundle": None,
-    "evs_insecure": False,
-    "evs_allow_plain_http": False,
-    "evs_timeout": 30.0,
-    "evs_deadline": None,
-    "evs_rate_limit": None,
-    "evs_retries": 2,
-    "evs_no_cleanup": False,
-    "evs_cleanup_timeout": 60.0,
-    "evs_dry_run": False,
-    "evs_waivers": None,
-}
-
 
 def options(**changes: Any) -> argparse.Namespace:
-    return argparse.Namespace(**{**DEFAULTS, **changes})
+    """A parsed ``--evs-*`` namespace: every option unset (None) but the ``changes``."""
+    unset = {dest(option): None for option in OPTIONS.values() if option.plugin}
+    assert set(changes) <= set(unset), set(changes) - set(unset)
+    return argparse.Namespace(**{**unset, **changes})
+
+
+def run_settings(namespace: argparse.Namespace) -> RunSettings:
+    return plugin_run_settings(namespace, cwd=Path("/"))
 
 
 # -- settings from options -----------------------------------------------------------------------------------
 def test_no_base_url_means_the_embedded_mock() -> None:
-    settings = run_settings(options(evs_no_lifecycle=True, evs_seed=3, evs_api_version="v3"))
+    settings = run_settings(options(evs_lifecycle=False, evs_seed="3", evs_api_version="v3"))
     assert settings.target is None
     assert not settings.lifecycle
     assert settings.seed == 3
@@ -78,17 +57,20 @@ def test_an_external_target_takes_the_token_from_the_environment(monkeypatch: py
     [
         (
             {"evs_base_url": "http://127.0.0.1:9", "evs_token": "t"},
-            "needs --evs-project-id and --evs-volume-id",
+            "needs --evs-project-id, --evs-volume-id",
         ),
         ({"evs_base_url": "http://127.0.0.1:9", "evs_project_id": "p", "evs_volume_id": "v"}, "--evs-token"),
         (
             {"evs_base_url": "ftp://x", "evs_project_id": "p", "evs_volume_id": "v", "evs_token": "t"},
-            "http://",
+            "must start with http://",
         ),
         ({"evs_project_id": "p"}, "--evs-project-id need --evs-base-url"),
-        ({"evs_base_url": "http://h", "evs_mock_quirk": ["q"]}, "only applies to the embedded mock"),
-        ({"evs_examples": 0}, "at least 1"),
-        ({"evs_max_creates": -1}, "zero or more"),
+        (
+            {"evs_base_url": "http://h", "evs_mock_quirk": ["q"], "evs_token": "t"},
+            "only applies to the embedded mock",
+        ),
+        ({"evs_examples": "0"}, "--evs-examples '0' must be 1 or more"),
+        ({"evs_max_creates": "-1"}, "--evs-max-creates '-1' must be 0 or more"),
     ],
 )
 def test_options_that_cannot_work_are_usage_errors(

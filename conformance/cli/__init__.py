@@ -22,14 +22,36 @@ EXIT_FAILED = 1
 EXIT_TOOL_ERROR = 2
 
 
+def _one_line(text: str) -> str:
+    """A message for the terminal: one line, control characters shown escaped, never acted on."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in " ".join(text.split()))
+
+
 class _Group(click.Group):
-    """Turns the tool's own errors into one line on stderr and exit code 2, never a traceback."""
+    """Turns the tool's own errors and click's usage errors into one line on stderr, never a traceback."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except click.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx is not None else "evs-conformance"
+            message = _one_line(exc.format_message())
+            click.echo(f"evs-conformance: error: {message} (see {command} --help)", err=True)
+            sys.exit(EXIT_TOOL_ERROR)
+        except click.ClickException as exc:
+            click.echo(f"evs-conformance: error: {_one_line(exc.format_message())}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("evs-conformance: interrupted", err=True)
+            sys.exit(130)
+        sys.exit(result if isinstance(result, int) else EXIT_OK)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except ToolError as exc:
-            click.echo(f"evs-conformance: error: {exc}", err=True)
+            click.echo(f"evs-conformance: error: {_one_line(str(exc))}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("evs-conformance: interrupted", err=True)
