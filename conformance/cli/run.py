@@ -28,11 +28,11 @@ from conformance.errors import ToolError, UsageError
 from conformance.options import OPTIONS
 from conformance.plugin.hooks import Provided
 from conformance.plugin.redaction import Redactor, redact_exception
-from conformance.plugin.runtime import identity_client
 from conformance.report import json as json_report
 from conformance.report import markdown
 from conformance.settings import RunSettings, TargetSettings, build
 from conformance.target import Target, check_disks
+from conformance.target.identity import identity_client
 
 #: What a run writes into the reports directory; only these are removed before a run.
 RESULTS = ("allure-results", "junit.xml", json_report.FILENAME, markdown.FILENAME, ".ledger")

@@ -21,8 +21,8 @@ from conformance.checks import initial_status
 from conformance.exchange import Exchange
 from conformance.ledger import Cleanup, LeftSnapshot
 from conformance.target import Target
+from conformance.target.waiters import FIRST_POLL_S, LAST_POLL_S, status_of
 
-FIRST_POLL_S, LAST_POLL_S = 0.05, 2.0
 #: Refusals of a DELETE that may clear up on their own (a conflict, a rate limit); other 4xx are final.
 _TRANSIENT_REFUSALS = frozenset({HTTPStatus.CONFLICT, HTTPStatus.TOO_MANY_REQUESTS})
 #: Snapshots handled at once: while one request waits on the target the next is being prepared; a few
@@ -89,7 +89,7 @@ def _try_delete(target: Target, snapshot_id: str, start_status: Any, timeout_s: 
     read = target.get_snapshot(snapshot_id)
     if _gone(read):
         return _GONE, ""
-    status = _status(read, target)
+    status = status_of(read, target.contract)
     if read.response is None or not read.response.status < 300:
         return _PENDING, f"cannot read it: {_answer(read)}"
     if status == start_status:
@@ -108,20 +108,13 @@ def _still_there(target: Target, snapshot_id: str) -> str | None:
     read = target.get_snapshot(snapshot_id)
     if _gone(read):
         return None
-    status = _status(read, target)
+    status = status_of(read, target.contract)
     shown = f"status {status!r}" if status is not None else _answer(read)
     return f"still there after its DELETE was accepted ({shown})"
 
 
 def _gone(read: Exchange) -> bool:
     return read.response is not None and read.response.status == HTTPStatus.NOT_FOUND
-
-
-def _status(read: Exchange, target: Target) -> Any:
-    try:
-        return read.response.json()[target.contract.summary_key]["status"] if read.response else None
-    except (ValueError, KeyError, TypeError):
-        return None
 
 
 def _answer(exchange: Exchange) -> str:

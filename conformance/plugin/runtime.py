@@ -19,6 +19,7 @@ from conformance.plugin.budget import exhausted_reason
 from conformance.plugin.redaction import Redactor
 from conformance.settings import RunSettings, TargetSettings
 from conformance.target import BudgetExhausted, Target
+from conformance.target.identity import identity_client
 
 if TYPE_CHECKING:
     import httpx
@@ -304,24 +305,6 @@ class SuiteRuntime:
             self.ledger_dir.rmdir()
         lines = [*json_report.summary_lines(report), f"evs-conformance: reports in {json_path.parent}"]
         self.summary = [self.redactor(line) for line in lines]
-
-
-def identity_client(target: TargetSettings) -> httpx.Client:
-    """A client for the identity service that verifies TLS as the target's client does."""
-    import ssl
-
-    import httpx
-
-    verify: ssl.SSLContext | bool = not target.insecure
-    if target.ca_bundle is not None and not target.insecure:
-        try:
-            verify = ssl.create_default_context(cafile=str(target.ca_bundle))
-        except (OSError, ssl.SSLError) as exc:
-            raise ToolError(f"cannot use the CA bundle {target.ca_bundle}: {exc}") from None
-    # A redirect could carry the password elsewhere; the identity URL must be the final one.
-    return httpx.Client(
-        timeout=httpx.Timeout(target.timeout_s), verify=verify, trust_env=False, follow_redirects=False
-    )
 
 
 def failure_message(outcome: Outcome, exchange: Exchange) -> str:

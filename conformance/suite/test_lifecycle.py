@@ -5,9 +5,7 @@ Skipped as a whole for targets that only expose create (``--no-lifecycle``).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
-from typing import Any
 
 import pytest
 
@@ -24,11 +22,10 @@ from conformance.exchange import Exchange
 from conformance.oracle import Volumes, expect
 from conformance.settings import RunSettings
 from conformance.target import Target
+from conformance.target.waiters import status_of, wait_for
 
 Verify = Callable[..., Outcome]
 Conclude = Callable[[Outcome, Exchange], Outcome]
-#: Polling starts fast (the mock settles at once) and backs off towards a gentle pace for real clouds.
-FIRST_POLL_S, LAST_POLL_S = 0.05, 2.0
 
 
 @pytest.fixture
@@ -50,28 +47,6 @@ def _created(
     assert exchange.response is not None
     summary: Mapping[str, JSON] = exchange.response.json()[contract.summary_key]
     return summary
-
-
-def _status(exchange: Exchange, contract: Contract) -> Any:
-    try:
-        return exchange.response.json()[contract.summary_key]["status"] if exchange.response else None
-    except (ValueError, KeyError, TypeError):
-        return None
-
-
-def _poll(
-    until: Callable[[Exchange], bool], read: Callable[[], Exchange], timeout_s: float
-) -> tuple[Exchange, float]:
-    """Read until ``until`` holds or ``timeout_s`` passes; the last read and the time waited."""
-    started = time.monotonic()
-    pause = FIRST_POLL_S
-    while True:
-        exchange = read()
-        waited = time.monotonic() - started
-        if until(exchange) or waited >= timeout_s:
-            return exchange, waited
-        time.sleep(min(pause, max(0.0, timeout_s - waited)))
-        pause = min(pause * 2, LAST_POLL_S)
 
 
 def _context(contract: Contract) -> CheckContext:
@@ -103,15 +78,15 @@ def test_created_snapshot_settles(
 ) -> None:
     summary = _created(evs_contract, evs_target, evs_volumes, evs_verify, "settle")
     start = initial_status(evs_contract)
-    last, waited = _poll(
-        lambda e: _status(e, evs_contract) != start,
+    waited = wait_for(
         lambda: evs_target.get_snapshot(str(summary["id"])),
-        lifecycle.settle_timeout_s,
+        lambda e: status_of(e, evs_contract) != start,
+        timeout_s=lifecycle.settle_timeout_s,
     )
     outcome = check_settled(
-        last, _context(evs_contract), waited_s=waited, timeout_s=lifecycle.settle_timeout_s
+        waited.last, _context(evs_contract), waited_s=waited.waited_s, timeout_s=lifecycle.settle_timeout_s
     )
-    evs_conclude(outcome, last)
+    evs_conclude(outcome, waited.last)
 
 
 @pytest.mark.requirement("LIFE-DELETE")
@@ -127,15 +102,15 @@ def test_deleted_snapshot_is_gone(
     snapshot_id = str(summary["id"])
     start = initial_status(evs_contract)
     # Clouds refuse to delete a snapshot still being created, so let it settle first (judged elsewhere).
-    _poll(
-        lambda e: _status(e, evs_contract) != start,
+    wait_for(
         lambda: evs_target.get_snapshot(snapshot_id),
-        lifecycle.settle_timeout_s,
+        lambda e: status_of(e, evs_contract) != start,
+        timeout_s=lifecycle.settle_timeout_s,
     )
     delete = evs_target.delete_snapshot(snapshot_id)
-    gone, _ = _poll(
-        lambda e: e.response is not None and e.response.status != 200,
+    gone = wait_for(
         lambda: evs_target.get_snapshot(snapshot_id),
-        lifecycle.settle_timeout_s,
-    )
+        lambda e: e.response is not None and e.response.status != 200,
+        timeout_s=lifecycle.settle_timeout_s,
+    ).last
     evs_conclude(check_deleted(delete, gone, _context(evs_contract)), gone if delete.response else delete)

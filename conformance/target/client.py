@@ -21,13 +21,9 @@ import enum
 import functools
 import importlib.metadata
 import json
-import ssl
-import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Final
 from urllib.parse import quote
@@ -36,20 +32,19 @@ import httpx
 
 from conformance.auth import TokenSource, is_loopback, redact
 from conformance.contract import JSON, Contract
-from conformance.errors import TargetError, UsageError
+from conformance.errors import TargetError
 from conformance.exchange import MASK, Exchange, Received, SentRequest
 from conformance.settings import TargetSettings
+from conformance.target.pacing import Pacer, retry_after_s
+from conformance.target.tls import tls_verification
 
 JSON_MEDIA_TYPE: Final = "application/json"
-#: The status of a disk a plain snapshot may be taken of (a disk API word; the contract lists busy ones).
-AVAILABLE_DISK_STATUS: Final = "available"
 #: The error of every exchange not sent because the run's overall deadline has passed.
 DEADLINE_REACHED: Final = "overall deadline reached"
 #: Methods repeated after a connection error: repeating them cannot create anything.
 RETRIED_METHODS: Final = frozenset({"GET", "DELETE"})
 # Timeouts are not among them: repeating a request to a target that hangs only multiplies the wait.
 _CONNECTION_ERRORS: Final = (httpx.NetworkError, httpx.RemoteProtocolError)
-_REDIRECTS: Final = frozenset(range(300, 400))
 
 
 def _user_agent() -> str:
@@ -77,34 +72,6 @@ NO_BODY: Final = _Default.NO_BODY
 
 class BudgetExhausted(Exception):
     """The run may not create another snapshot (``--max-creates``); the test is skipped, not failed."""
-
-
-class Pacer:
-    """Spaces requests at least ``1 / per_second`` apart, across every thread that shares it."""
-
-    def __init__(
-        self,
-        per_second: float,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        if per_second <= 0:
-            raise UsageError("the rate limit must be positive")
-        self.interval = 1.0 / per_second
-        self._clock = clock
-        self._sleep = sleep
-        self._next = float("-inf")
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        """Return when the next request may go; the slot is reserved under the lock, the sleep is not."""
-        with self._lock:
-            now = self._clock()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        if slot > now:
-            self._sleep(slot - now)
 
 
 class _BodyFailure(Exception):
@@ -421,22 +388,6 @@ class Target:
         self.close()
 
 
-def retry_after_s(value: str | None, *, now: datetime | None = None) -> float | None:
-    """The pause a ``Retry-After`` header asks for (seconds or an HTTP date), or None when unreadable."""
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
 def _refuse_plain_http(settings: TargetSettings) -> None:
     url = httpx.URL(settings.base_url)
     if url.scheme != "http" or not settings.has_credentials or settings.allow_plain_http:
@@ -474,19 +425,6 @@ def _parsed_url(url: str) -> httpx.URL:
     return httpx.URL(url)
 
 
-def tls_verification(settings: TargetSettings) -> ssl.SSLContext | bool:
-    """What httpx's ``verify`` should be for these settings; raises UsageError for an unusable CA bundle."""
-    if settings.insecure:
-        return False
-    if settings.ca_bundle is None:
-        return True
-    try:
-        return ssl.create_default_context(cafile=str(settings.ca_bundle))
-    except (OSError, ssl.SSLError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise UsageError(f"cannot use the CA bundle {settings.ca_bundle}: {reason}") from exc
-
-
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".replace("\n", " ").strip()
 
@@ -504,61 +442,3 @@ def _created_id(response: Received, contract: Contract) -> str | None:
     except (ValueError, KeyError, TypeError):
         return None
     return snapshot_id if isinstance(snapshot_id, str) and snapshot_id else None
-
-
-@dataclass(frozen=True)
-class Disk:
-    """A disk of the project as the target describes it."""
-
-    id: str
-    status: str
-    size: int
-
-
-def read_disk(target: Target, volume_id: str) -> Disk:
-    """Read a disk's status and size; raises TargetError, one line, when the target cannot tell."""
-    exchange = target.get_volume(volume_id)
-    where = f"GET {exchange.request.url}"
-    response = exchange.response
-    if response is None:
-        raise TargetError(f"{target.settings.base_url} is not reachable ({exchange.error})")
-    if response.status in target.contract.auth_statuses:
-        raise TargetError(f"the target refuses the token: {where} answered {response.status}")
-    if response.status == 404:
-        raise TargetError(
-            f"disk {volume_id} does not exist in project {target.settings.project_id} ({where})"
-        )
-    if response.status in _REDIRECTS:
-        location = response.headers.get("location", "?")
-        raise TargetError(
-            f"{where} answered {response.status}, a redirect to {location} (not followed with the token; "
-            "give the final base URL)"
-        )
-    if not 200 <= response.status < 300:
-        raise TargetError(f"cannot read disk {volume_id}: {where} answered {response.status}")
-    try:
-        document = response.json()
-        disk = document.get("volume", document)
-        status, size = disk["status"], disk["size"]
-    except (ValueError, AttributeError, KeyError, TypeError):
-        raise TargetError(f"{where} did not describe a disk (no status and size)") from None
-    if not isinstance(status, str) or not isinstance(size, int) or isinstance(size, bool):
-        raise TargetError(f"{where} did not describe a disk (status {status!r}, size {size!r})")
-    return Disk(volume_id, status, size)
-
-
-def check_disks(target: Target, available_id: str | None, in_use_id: str | None) -> tuple[Disk, ...]:
-    """Read the named disks and check each is in the state the run was told; raises TargetError if not."""
-    disks: list[Disk] = []
-    if available_id is not None:
-        disk = read_disk(target, available_id)
-        if disk.status != AVAILABLE_DISK_STATUS:
-            raise TargetError(f"disk {available_id} is {disk.status!r}, not {AVAILABLE_DISK_STATUS!r}")
-        disks.append(disk)
-    if in_use_id is not None:
-        disk = read_disk(target, in_use_id)
-        busy = sorted(target.contract.busy_volume_statuses)
-        if disk.status not in busy:
-            raise TargetError(f"disk {in_use_id} is {disk.status!r}, not one of {', '.join(busy)}")
-        disks.append(disk)
-    return tuple(disks)
