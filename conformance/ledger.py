@@ -66,6 +66,8 @@ class Cleanup:
     left: tuple[LeftSnapshot, ...] = ()
     #: Why cleanup did not run at all (``--no-cleanup``, the embedded mock), or None when it ran.
     skipped: str | None = None
+    #: Snapshots found gone before cleanup deleted them (not counted as deleted: cleanup did not do it).
+    already_gone: int = 0
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,7 @@ class Ledger:
             {
                 "kind": "cleanup",
                 "deleted": cleanup.deleted,
+                "already_gone": cleanup.already_gone,
                 "left": [{"id": s.id, "reason": s.reason} for s in cleanup.left],
                 "skipped": cleanup.skipped,
             }
@@ -271,7 +274,7 @@ def read_target(paths: Iterable[Path]) -> dict[str, Any] | None:
 
 def merge_cleanup(paths: Iterable[Path]) -> Cleanup | None:
     """Add up the cleanups of every process; None when no process recorded one."""
-    deleted = 0
+    deleted = gone = 0
     left: list[LeftSnapshot] = []
     skipped: dict[str, None] = {}
     seen = False
@@ -280,13 +283,14 @@ def merge_cleanup(paths: Iterable[Path]) -> Cleanup | None:
             continue
         seen = True
         deleted += int(line["deleted"])
+        gone += int(line.get("already_gone", 0))
         left += [LeftSnapshot(str(entry["id"]), str(entry["reason"])) for entry in line["left"]]
         if line.get("skipped"):
             skipped[str(line["skipped"])] = None
     if not seen:
         return None
     # Every process skips for the same reason, or none does.
-    return Cleanup(deleted, tuple(left), next(iter(skipped), None))
+    return Cleanup(deleted, tuple(left), next(iter(skipped), None), gone)
 
 
 def merge_stats(paths: Iterable[Path]) -> Stats:

@@ -26,6 +26,9 @@ from conformance.errors import UsageError
 Kind = Literal["value", "flag", "multiple"]
 #: The create budget on a real endpoint when none is given (see the option's help).
 DEFAULT_MAX_CREATES = 60
+#: The overall time bound of a run against an endpoint when none is given: a run that should take minutes
+#: never goes on for hours unnoticed.
+DEFAULT_DEADLINE_S = 7200.0
 API_VERSIONS = ("v2", "v3")
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
@@ -226,7 +229,8 @@ _TABLE = (
     Option("timeout", "Seconds each request may take, from connecting to the last byte.",
            _number(minimum=0, maximum=_DAY_S, allow_zero=False), default=30.0, group="transport",
            metavar=_SECONDS),
-    Option("deadline", "Seconds after which the run sends nothing more (cleanup has its own time).",
+    Option("deadline", "Seconds after which the run sends nothing more (cleanup has its own time). Default "
+           f"on an endpoint: {DEFAULT_DEADLINE_S:g}; none on the embedded mock.",
            _number(minimum=0, maximum=7 * _DAY_S, allow_zero=False), group="transport", metavar=_SECONDS),
     Option("rate_limit", "Most requests per second for the whole run, e.g. 5/s (default: no limit).", _rate,
            group="transport", metavar="RATE"),

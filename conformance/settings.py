@@ -13,13 +13,13 @@ Example::
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from conformance.errors import UsageError
-from conformance.options import DEFAULT_MAX_CREATES, OPTIONS, Option
+from conformance.options import DEFAULT_DEADLINE_S, DEFAULT_MAX_CREATES, OPTIONS, Option
 
 if TYPE_CHECKING:
     from conformance.auth import PasswordCredentials, TokenSource
@@ -134,6 +134,15 @@ class RunSettings:
     requirements: tuple[str, ...] = ()
     #: A skipped requirement fails the run.
     fail_on_skip: bool = False
+    #: When the run began (``time.monotonic()``, system-wide): the deadline counts from here in every process.
+    started_at: float | None = None
+    #: The front end that made these settings, so messages name options as the user typed them.
+    front_end: str = "cli"
+
+    def flag(self, name: str) -> str:
+        """An option's flag as the user's front end spells it (``--deadline`` or ``--evs-deadline``)."""
+        option = OPTIONS[name]
+        return option.plugin_flag if self.front_end == "plugin" else option.flag
 
     def __post_init__(self) -> None:
         if self.mock_quirks and self.target is not None and not self.target.embedded_mock:
@@ -150,7 +159,7 @@ class RunSettings:
         return None if self.api_version is None else f"/{self.api_version}"
 
 
-def build(resolved: Resolved, *, spell: Spell) -> RunSettings:
+def build(resolved: Resolved, *, spell: Spell, front_end: str = "cli") -> RunSettings:
     """The run's settings from resolved options; raises UsageError (one line) for options that clash.
 
     ``spell`` names an option as the user's front end writes it (``--max-creates`` or
@@ -193,7 +202,7 @@ def build(resolved: Resolved, *, spell: Spell) -> RunSettings:
         if missing:
             raise UsageError(f"testing {base_url} needs {', '.join(missing)}")
         if iam_url and values["password"]:
-            credentials = _credentials(values)
+            credentials = credentials_of(values)
         disks: tuple[str, ...] = values["volume_id"]
         target = TargetSettings(
             base_url=base_url,
@@ -206,7 +215,7 @@ def build(resolved: Resolved, *, spell: Spell) -> RunSettings:
             insecure=values["insecure"],
             allow_plain_http=values["allow_plain_http"],
             timeout_s=values["timeout"],
-            deadline_s=values["deadline"],
+            deadline_s=DEFAULT_DEADLINE_S if values["deadline"] is None else values["deadline"],
             rate_limit_per_s=values["rate_limit"],
             retries=values["retries"],
         )
@@ -233,10 +242,12 @@ def build(resolved: Resolved, *, spell: Spell) -> RunSettings:
         workers=values["workers"],
         requirements=values["requirements"],
         fail_on_skip=values["fail_on_skip"],
+        front_end=front_end,
     )
 
 
-def _credentials(values: dict[str, Any] | Any) -> PasswordCredentials:
+def credentials_of(values: Mapping[str, Any]) -> PasswordCredentials:
+    """Password credentials from resolved option values (the password already among them)."""
     from conformance.auth import PasswordCredentials
 
     # The token's scope: the project by name when one is given, else the target's project.

@@ -170,7 +170,7 @@ def test_a_run_reports_every_requirement(pytester: pytest.Pytester) -> None:
     assert seen["REQ-NAME"] == "pass"
     assert seen["LIFE-READ"] == "skip"
     rows = {row["id"]: row for row in report["requirements"]}
-    assert "--no-lifecycle" in rows["LIFE-READ"]["evidence"]
+    assert "--evs-no-lifecycle" in rows["LIFE-READ"]["evidence"]
     assert "no in-use disk for this test" in rows["REQ-FORCE-FALSE"]["evidence"]
     assert report["verdict"] == "pass"
     assert report["target"]["embedded_mock"] is True
@@ -368,7 +368,7 @@ def test_a_dry_run_prints_the_plan_and_runs_nothing(pytester: pytest.Pytester) -
     out = result.stdout.str()
     assert "evs-conformance: dry run, nothing is sent" in out
     assert "target:   the embedded mock (started by the run)" in out
-    assert "creates:  at most 4 (--max-creates)" in out
+    assert "creates:  at most 4 (--evs-max-creates)" in out
     assert "    REQ-NAME: test_suite.py::test_names" in out
     assert "    REQ-SNAPSHOT: no selected test (skip)" in out
     assert report == {}

@@ -21,6 +21,7 @@ from conformance.auth import PasswordCredentials, TokenSource
 from conformance.contract import Contract, load_contract
 from conformance.errors import TargetError, UsageError
 from conformance.exchange import MASK
+from conformance.journal import JOURNAL, Journal, read_journal
 from conformance.settings import TargetSettings
 from conformance.target import (
     DEADLINE_REACHED,
@@ -32,6 +33,7 @@ from conformance.target import (
     read_disk,
     retry_after_s,
 )
+from conformance.target.client import DeadlineReached
 
 TOKEN = "secret-token-123"
 PROJECT = "proj-1"
@@ -253,23 +255,60 @@ def test_refused_creates_do_not_spend_the_budget(contract: Contract) -> None:
     assert target.creates == 0
 
 
-def test_created_snapshots_are_tracked_until_deleted(contract: Contract) -> None:
+def test_a_snapshot_counts_as_gone_only_after_an_accepted_delete_and_a_404(contract: Contract) -> None:
     ids = iter(["a", "b", "c"])
+    deleted: set[str] = set()
 
     def respond(request: httpx.Request) -> httpx.Response:
+        snapshot = request.url.path.rsplit("/", 1)[1]
         if request.method == "POST":
             return httpx.Response(202, json={"snapshot": {"id": next(ids)}})
-        return httpx.Response(202 if request.method == "DELETE" else 200)
+        if request.method == "DELETE":
+            deleted.add(snapshot)
+            return httpx.Response(202)
+        return httpx.Response(404 if snapshot in deleted or snapshot == "c" else 200)
 
     target = target_with(contract, respond)
     for _ in range(3):
         target.create({"snapshot": {}})
     target.delete_snapshot("b")
-    target.forget("c")
-    assert target.created_ids == ("a",)
-    deletes = target.cleanup()
-    assert [e.request.url.rsplit("/", 1)[1] for e in deletes] == ["a"]
-    assert target.created_ids == ()
+    assert target.created_ids == ("a", "b", "c")  # accepted is not gone
+    target.get_snapshot("b")
+    target.get_snapshot("c")  # a 404 without a DELETE of ours proves nothing
+    assert target.created_ids == ("a", "c")
+    assert [r.snapshot_id for r in target.outstanding()] == ["a", "c"]
+
+
+def test_every_create_is_counted_and_its_outcome_recorded(contract: Contract, tmp_path: Path) -> None:
+    answers = iter(
+        [
+            httpx.Response(202, json={"snapshot": {"id": "s-1"}}),
+            httpx.Response(202, text="<html>created</html>"),
+            httpx.Response(202, json={"snapshot": {"id": "x" * 100_000}}),
+            httpx.Response(500),
+            httpx.Response(400, json={"error": {"code": "x", "message": "no"}}),
+        ]
+    )
+    journal = Journal(tmp_path / JOURNAL, run={"base_url": "http://127.0.0.1:9"})
+    target = Target(
+        contract, settings(), transport=httpx.MockTransport(lambda _: next(answers)), journal=journal
+    )
+    for _ in range(5):
+        target.create({"snapshot": {"volume_id": VOLUME}})
+    journal.close()
+    outcomes = [r.outcome for r in target.records]
+    assert outcomes == ["accepted", "accepted-no-id", "accepted-no-id", "unknown", "refused"]
+    assert target.creates == 4  # the refusal is given back to the budget; an unknown outcome is not
+    view = read_journal(tmp_path / JOURNAL)
+    assert [r.outcome for r in view.creates] == outcomes
+    assert [r.disk for r in view.creates] == [VOLUME] * 5
+    assert len(view.outstanding()) == 4
+    assert "100000 characters" in view.creates[2].detail
+
+
+def test_a_post_goes_through_create(contract: Contract) -> None:
+    with pytest.raises(ValueError, match=r"Target\.create"):
+        target_with(contract, accepted()).request("POST", "/v2/other/snapshots")
 
 
 def test_paths_quote_ids_and_follow_the_api_prefix() -> None:
@@ -617,11 +656,11 @@ def test_nothing_is_sent_after_the_overall_deadline(contract: Contract) -> None:
         transport=httpx.MockTransport(recorder),
         deadline_at=time.monotonic() - 1,
     )
-    exchange = target.create({"snapshot": {}})
+    with pytest.raises(DeadlineReached):
+        target.create({"snapshot": {}})
+    with pytest.raises(DeadlineReached):
+        target.get_snapshot("s")
     assert recorder.requests == []
-    assert exchange.response is None
-    assert exchange.error == DEADLINE_REACHED
-    assert exchange.attempts == 0
     assert target.creates == 0
 
 
@@ -629,7 +668,8 @@ def test_the_deadline_counts_from_the_target_opening(contract: Contract) -> None
     target = target_with(contract, accepted(), deadline_s=0.2)
     assert target.create({"snapshot": {}}).response is not None
     time.sleep(0.25)
-    assert target.create({"snapshot": {}}).error == DEADLINE_REACHED
+    with pytest.raises(DeadlineReached, match=DEADLINE_REACHED):
+        target.create({"snapshot": {}})
     assert target.remaining_s() is not None
 
 

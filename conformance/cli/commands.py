@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from conformance.cli.cleanup import cleanup
 from conformance.cli.compare import compare
 from conformance.cli.mock import mock
 from conformance.cli.report import report
@@ -16,3 +17,4 @@ ALL.append(compare)
 ALL.append(report)
 ALL.append(mock)
 ALL.append(run)
+ALL.append(cleanup)

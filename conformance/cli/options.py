@@ -44,10 +44,18 @@ def _decorator(option: Option) -> Callable[[F], F]:
 
 def table_options(function: F) -> F:
     """Decorate a command with every option of the table that the command line offers, in table order."""
-    for option in reversed(list(OPTIONS.values())):
-        if option.cli:
-            function = _decorator(option)(function)
-    return function
+    return some_options(*(name for name, option in OPTIONS.items() if option.cli))(function)
+
+
+def some_options(*names: str) -> Callable[[F], F]:
+    """Decorate a command with the named options of the table, as ``run`` offers them."""
+
+    def decorate(function: F) -> F:
+        for name in reversed(names):
+            function = _decorator(OPTIONS[name])(function)
+        return function
+
+    return decorate
 
 
 def given(values: dict[str, Any]) -> dict[str, Any]:

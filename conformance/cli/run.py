@@ -12,15 +12,18 @@ import contextlib
 import dataclasses
 import os
 import shutil
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import click
 
 from conformance import config as config_file
-from conformance.cli import EXIT_FAILED, EXIT_OK
+from conformance.cli import EXIT_FAILED, EXIT_OK, EXIT_TOOL_ERROR
 from conformance.cli.options import given, spell, table_options
 from conformance.cli.progress import Progress
 from conformance.contract import load_contract
@@ -155,13 +158,38 @@ def _pytest_environment() -> Iterator[None]:
 
 
 def run_pytest(settings: RunSettings, *, verbose: bool, progress: Any = None) -> tuple[int, Provided]:
-    """Run the suite in this process with ``settings``; the pytest exit status and what the plugin left."""
+    """Run the suite in this process with ``settings``; the pytest exit status and what the plugin left.
+
+    SIGINT and SIGTERM stop the tests (the current request is abandoned); the plugin then cleans up within
+    the cleanup time and writes the reports marked incomplete. A second signal skips the cleanup, but the
+    list of what is left is still written.
+    """
     import pytest
 
     provided = Provided(settings, observer=progress)
-    with _pytest_environment():
+    with _pytest_environment(), _interrupts(provided):
         status = pytest.main(pytest_args(settings, verbose=verbose), plugins=[provided])
     return int(status), provided
+
+
+@contextlib.contextmanager
+def _interrupts(provided: Provided) -> Iterator[None]:
+    """Turn SIGINT and SIGTERM into an interrupt of the tests, and remember the first signal's name."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals reach only the main thread; a caller on another thread handles its own
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        if provided.interrupted is None:
+            provided.interrupted = signal.Signals(signum).name
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def execute(settings: RunSettings, *, verbose: bool = False) -> int:
@@ -194,7 +222,8 @@ def _execute(settings: RunSettings, *, verbose: bool) -> int:
         progress = stack.enter_context(Progress(budget=settings.max_creates))
         status, provided = run_pytest(settings, verbose=verbose, progress=progress)
     report_path = reports / json_report.FILENAME
-    if status not in (0, 1) or not report_path.exists():
+    # 2 is pytest's "interrupted", which a run that stopped early also ends with; its report says why.
+    if status not in (0, 1, 2) or not report_path.exists():
         if provided.error:
             raise ToolError(provided.error)
         raise ToolError(
@@ -203,6 +232,12 @@ def _execute(settings: RunSettings, *, verbose: bool) -> int:
     for line in provided.summary or ():
         click.echo(line)
     report = json_report.read(report_path)
+    if report["verdict"] == "incomplete":
+        reason = report.get("incomplete_reason", "the run did not finish")
+        click.echo(f"evs-conformance: INCOMPLETE: {reason}", err=True)
+        if provided.interrupted is not None:
+            return 128 + signal.Signals[provided.interrupted].value
+        return EXIT_TOOL_ERROR
     # The verdict after waivers decides: a waived failure fails its test but not the run.
     if report["verdict"] == "fail":
         return EXIT_FAILED

@@ -27,11 +27,11 @@ IdsOf = Callable[[pytest.Item], tuple[str, ...]]
 #: test carrying one creates with most examples.
 ACCEPTED_REQUIREMENTS = frozenset({*ACCEPTED_CREATE, "REQ-FORCE-TRUE"})
 #: What a skipped test says when the budget ran out; ``{limit}`` is the run's ``--max-creates``.
-EXHAUSTED_REASON = "create budget exhausted (--max-creates {limit})"
+EXHAUSTED_REASON = "create budget exhausted ({flag} {limit})"
 
 
-def exhausted_reason(limit: int | None) -> str:
-    return EXHAUSTED_REASON.format(limit=limit)
+def exhausted_reason(limit: int | None, flag: str = "--max-creates") -> str:
+    return EXHAUSTED_REASON.format(limit=limit, flag=flag)
 
 
 def is_property_test(item: pytest.Item) -> bool:

@@ -7,6 +7,7 @@ them from the controller through ``workerinput``.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import uuid
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 
 from conformance.errors import ToolError
+from conformance.journal import JOURNAL, settle_previous_journal
 from conformance.plugin import options as plugin_options
 from conformance.plugin.budget import BudgetPlanner, budget_order, exhausted_reason
 from conformance.plugin.redaction import redact_test_report, scrub_files
@@ -61,6 +63,8 @@ class Provided:
     summary: list[str] | None = None
     #: Why the run stopped early, when it did (an unreachable target, disks in the wrong state).
     error: str | None = None
+    #: The signal that interrupted the run (set by the command's signal handler), if one did.
+    interrupted: str | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Pass each finished test on to the observer (pytest-xdist sends workers' reports here too)."""
@@ -86,6 +90,11 @@ def pytest_configure(config: pytest.Config) -> None:
         # Some other project's tests: a stray EVS_* variable must not stop them; say it if the suite is used.
         config.stash[_DEFERRED] = str(exc)
         return
+    if workerinput is None and not settings.dry_run and not config.option.collectonly:
+        try:
+            settle_previous_journal(settings.reports_dir / JOURNAL)
+        except ToolError as exc:
+            raise pytest.UsageError(str(exc)) from exc
     run_id = workerinput[_WORKER_RUN_ID] if workerinput else uuid.uuid4().hex[:12]
     worker = workerinput["workerid"] if workerinput else "main"
     share = _budget_share(settings.max_creates, workerinput)
@@ -106,7 +115,8 @@ def _settings(config: pytest.Config, workerinput: dict[str, Any] | None) -> RunS
         from conformance.config import show
 
         pytest.exit("\n".join(show(resolved, spell=plugin_options.spell)), returncode=0)
-    return build(resolved, spell=plugin_options.spell)
+    settings = build(resolved, spell=plugin_options.spell, front_end="plugin")
+    return dataclasses.replace(settings, started_at=time.monotonic())
 
 
 def provided_by(config: pytest.Config) -> Provided | None:
@@ -274,7 +284,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     runtime = runtime_of(item.config)
     runtime.begin_test(item.nodeid)
     if not runtime.settings.lifecycle and all(i.startswith(LIFECYCLE_PREFIX) for i in ids):
-        pytest.skip("lifecycle checks are off (--no-lifecycle)")
+        pytest.skip(f"lifecycle checks are off ({runtime.settings.flag('lifecycle')})")
 
 
 @pytest.hookimpl(wrapper=True)
@@ -290,7 +300,12 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
         if restore is not None:
             restore()
         if requirement_ids(item):
-            runtime_of(item.config).attach_evidence()
+            runtime = runtime_of(item.config)
+            runtime.attach_evidence()
+            runtime.end_test()
+            if runtime.started and runtime.target.unresponsive is not None:
+                # The breaker tripped: nothing more is sent; the reports say why the run ended early.
+                item.session.shouldstop = runtime.target.unresponsive
 
 
 def _scale_to_budget(item: pytest.Item) -> Callable[[], None] | None:
@@ -304,7 +319,7 @@ def _scale_to_budget(item: pytest.Item) -> Callable[[], None] | None:
     created = runtime.target.creates if runtime.started else 0
     examples = planner.examples_for(item, creates_left=runtime.max_creates - created)
     if examples == 0:
-        pytest.skip(exhausted_reason(runtime.settings.max_creates))
+        pytest.skip(exhausted_reason(runtime.settings.max_creates, runtime.settings.flag("max_creates")))
     from hypothesis import settings as hypothesis_settings
 
     obj: Any = getattr(item, "obj", None)
@@ -364,6 +379,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         # Every test was set aside on purpose: the plan is the run's output.
         session.exitstatus = pytest.ExitCode.OK
     else:
+        if runtime.started and runtime.target.unresponsive is not None:
+            runtime.incomplete = runtime.target.unresponsive
+        elif exitstatus == pytest.ExitCode.INTERRUPTED:
+            reason = provided.interrupted if provided is not None and provided.interrupted else None
+            runtime.incomplete = f"interrupted ({reason or 'SIGINT'}) before every test had run"
+        if runtime.incomplete is not None:
+            for item in session.items:
+                if item.nodeid not in runtime.ran and (ids := requirement_ids(item)):
+                    runtime.not_reached(ids, f"not reached: the run ended early ({runtime.incomplete})")
         runtime.finish()
         if runtime.controller:
             runtime.write_reports()

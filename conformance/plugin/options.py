@@ -81,7 +81,7 @@ def run_settings(
     namespace: Any, environ: dict[str, str] | None = None, cwd: Path | None = None
 ) -> RunSettings:
     """The frozen settings of a plain pytest run; raises UsageError (one line) when options clash."""
-    return build(resolve(namespace, environ, cwd), spell=spell)
+    return build(resolve(namespace, environ, cwd), spell=spell, front_end="plugin")
 
 
 __all__ = ["META", "add_options", "given_options", "resolve", "run_settings", "spell"]

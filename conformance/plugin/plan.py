@@ -42,7 +42,8 @@ def render_plan(
         )
     requests, creates = estimate(items, ids_of, examples=settings.examples)
     limit = settings.max_creates
-    created = f"about {creates} (no --max-creates)" if limit is None else f"at most {limit} (--max-creates)"
+    flag = settings.flag("max_creates")
+    created = f"about {creates} (no {flag})" if limit is None else f"at most {limit} ({flag})"
     cleanup = f"on, up to {settings.cleanup_timeout_s:g} s" if settings.cleanup else "off (--no-cleanup)"
     properties = sum(1 for item in items if is_property_test(item))
     lines = [

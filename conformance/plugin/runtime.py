@@ -7,18 +7,20 @@ import random
 import time
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
 from conformance.contract import Contract, load_contract
 from conformance.errors import ToolError
 from conformance.exchange import Exchange
+from conformance.journal import JOURNAL, Journal
 from conformance.ledger import Cleanup, Ledger, LeftSnapshot
 from conformance.plugin.budget import exhausted_reason
 from conformance.plugin.redaction import Redactor
 from conformance.settings import RunSettings, TargetSettings
 from conformance.target import BudgetExhausted, Target
+from conformance.target.client import DeadlineReached, NotSent
 from conformance.target.identity import identity_client
 
 if TYPE_CHECKING:
@@ -34,17 +36,39 @@ CLEANUP_OFF = "off (--no-cleanup)"
 
 
 class SuiteTarget(Target):
-    """The target as tests see it: once the create budget is spent, a create skips the test."""
+    """The target as tests see it: a request the run may not send (the budget is spent, time is up, the
+    target stopped answering) skips the test with that reason instead of failing it.
+
+    Outside a test (cleanup) the ``NotSent`` goes to the caller as it is.
+    """
 
     #: The run's whole budget (the one the user gave), named in the skip reason.
     budget: int | None = None
+    #: How the run names its options in messages (``--deadline`` or ``--evs-deadline``).
+    deadline_flag: str = "--deadline"
+    budget_flag: str = "--max-creates"
 
     def create(self, *args: Any, **kwargs: Any) -> Exchange:
         try:
             return super().create(*args, **kwargs)
-        except BudgetExhausted:
-            # A skip, not an error: Hypothesis lets it through at once instead of shrinking it.
-            pytest.skip(exhausted_reason(self.budget))
+        except NotSent as exc:
+            self._skip(exc)
+
+    def request(self, *args: Any, **kwargs: Any) -> Exchange:
+        try:
+            return super().request(*args, **kwargs)
+        except NotSent as exc:
+            self._skip(exc)
+
+    def _skip(self, exc: NotSent) -> NoReturn:
+        if not self.current_test:
+            raise exc
+        # A skip, not an error: Hypothesis lets it through at once instead of shrinking it.
+        if isinstance(exc, BudgetExhausted):
+            pytest.skip(exhausted_reason(self.budget, self.budget_flag))
+        if isinstance(exc, DeadlineReached):
+            pytest.skip(f"not reached: time ran out ({self.deadline_flag} {self.settings.deadline_s:g} s)")
+        pytest.skip(f"not reached: {exc}")
 
 
 class Evidence:
@@ -69,6 +93,10 @@ class SuiteRuntime:
         self.max_creates = max_creates
         self.active = False
         self.summary: list[str] | None = None
+        #: Why the run ended before every test had run (an interrupt, the target not answering), if it did.
+        self.incomplete: str | None = None
+        #: The tests of this process that ran (passed, failed or skipped).
+        self.ran: set[str] = set()
         self.redactor = Redactor(self.secrets)
         self.ledger = Ledger(self.ledger_dir / f"{run_id}-{worker}.jsonl", redact=self.redactor)
         #: Secrets other processes of the run reported (pytest-xdist workers that fetched their own token).
@@ -135,8 +163,24 @@ class SuiteRuntime:
         if self.settings.credentials is not None:
             target_settings = dataclasses.replace(target_settings, token_source=self._token_source())
         self.settings = dataclasses.replace(self.settings, target=target_settings)
-        self._target = SuiteTarget(self.contract, target_settings, max_creates=self.max_creates)
+        journal = Journal(
+            self.settings.reports_dir / JOURNAL, run=_journal_header(self.settings), process=self.worker
+        )
+        deadline_at = None
+        if target_settings.deadline_s is not None:
+            deadline_at = (self.settings.started_at or time.monotonic()) + target_settings.deadline_s
+        self._target = SuiteTarget(
+            self.contract,
+            target_settings,
+            max_creates=self.max_creates,
+            journal=journal,
+            deadline_at=deadline_at,
+            pacer=self._pacer(target_settings),
+        )
         self._target.budget = self.settings.max_creates
+        self._target.current_test = self.ledger.current_test
+        self._target.deadline_flag = self.settings.flag("deadline")
+        self._target.budget_flag = self.settings.flag("max_creates")
         from conformance.oracle import Volumes
         from conformance.target import check_disks
 
@@ -154,6 +198,21 @@ class SuiteRuntime:
             sizes={d.id: d.size for d in disks},
         )
         self.ledger.describe(target_settings.public())
+
+    def _pacer(self, target: TargetSettings) -> Any:
+        """One rate limit for the whole run: the processes of a parallel run share it through a file."""
+        if target.rate_limit_per_s is None:
+            return None
+        from conformance.target.pacing import Pacer
+
+        shared = (
+            self.settings.reports_dir / ".ledger" / f"{self.run_id}.pace"
+            if self.settings.workers > 1
+            else None
+        )
+        if shared is not None:
+            shared.parent.mkdir(parents=True, exist_ok=True)
+        return Pacer(target.rate_limit_per_s, shared=shared)
 
     def _token_source(self) -> Any:
         """Tokens from the identity service, fetched on first use and renewed once after a 401."""
@@ -187,11 +246,22 @@ class SuiteRuntime:
         )
 
     def finish(self) -> None:
-        """Clean up what the run created, write the ledger, stop the clients and the mock."""
+        """Clean up what the run created, write the ledger, stop the clients and the mock.
+
+        A second interrupt during cleanup stops it, but the ledger still gets the list of what is left.
+        """
         if self._target is not None:
-            self.ledger.cleaned(self._clean_up(self._target))
+            self._target.current_test = ""
+            try:
+                cleanup = self._clean_up(self._target)
+            except KeyboardInterrupt:
+                left = tuple(LeftSnapshot(_label(r), r.describe()) for r in self._target.outstanding())
+                cleanup = Cleanup(left=left, skipped="stopped by a second interrupt; what is left is listed")
+            self.ledger.cleaned(cleanup)
             self.ledger.creates = self._target.creates
             self._target.close()
+            if self._target.journal is not None:
+                self._target.journal.close()
         self.ledger.close()
         if self._identity is not None:
             self._identity.close()
@@ -204,17 +274,29 @@ class SuiteRuntime:
         if target.settings.embedded_mock:
             # A mock the run started is thrown away whole; a real target keeps what is not deleted.
             return Cleanup(skipped=MOCK_DISCARDED)
+        outstanding = target.outstanding()
         if not self.settings.cleanup:
-            left = tuple(LeftSnapshot(i, "cleanup is off (--no-cleanup)") for i in target.created_ids)
+            left = tuple(LeftSnapshot(_label(r), "cleanup is off (--no-cleanup)") for r in outstanding)
             return Cleanup(left=left, skipped=CLEANUP_OFF)
-        from conformance.plugin.cleanup import clean_up
+        from conformance.cleanup import clean_up
 
-        return clean_up(target, timeout_s=self.settings.cleanup_timeout_s)
+        # Cleanup has its own time, whatever the run's deadline or the breaker decided.
+        target.reopen(seconds=self.settings.cleanup_timeout_s)
+        done = clean_up(target, outstanding, timeout_s=self.settings.cleanup_timeout_s)
+        stopped = "" if done.stopped is None else f"; cleanup stopped: {done.stopped}"
+        left_behind = tuple(LeftSnapshot(item.id, item.reason + stopped) for item in done.left)
+        return Cleanup(deleted=len(done.deleted), left=left_behind, already_gone=len(done.already_gone))
 
     # -- what tests call ----------------------------------------------------------------------------
     def begin_test(self, nodeid: str) -> None:
         self._test = Evidence(nodeid)
         self.ledger.current_test = nodeid
+        if self._target is not None:
+            self._target.current_test = nodeid
+
+    def end_test(self) -> None:
+        if self._target is not None:
+            self._target.current_test = ""
 
     def verify(
         self, exchange: Exchange, expectation: Expectation, *, volume_size: int | None = None
@@ -260,6 +342,7 @@ class SuiteRuntime:
 
     def note_report(self, ids: tuple[str, ...], report: pytest.TestReport) -> None:
         """Turn a test's skip into skips of its requirements, and a failure the checks missed into one."""
+        self.ran.add(report.nodeid)
         if report.skipped and report.when in ("setup", "call"):
             reason = _skip_reason(report)
             for requirement_id in ids:
@@ -268,6 +351,11 @@ class SuiteRuntime:
             what = "could not run" if report.when == "setup" else "failed outside the checks"
             detail = _first_line(report.longreprtext)
             self.ledger.observe(ids[0], ok=False, evidence=f"The test {what}: {detail}", test=report.nodeid)
+
+    def not_reached(self, ids: tuple[str, ...], reason: str) -> None:
+        """Say why the requirements of a test that never ran were not reached."""
+        for requirement_id in ids:
+            self.ledger.skip(requirement_id, reason)
 
     # -- the reports --------------------------------------------------------------------------------
     def write_reports(self) -> None:
@@ -295,16 +383,39 @@ class SuiteRuntime:
         )
         if self.settings.waivers:
             report = apply_waivers(report, self.settings.waivers, today=date.today())
+        if self.incomplete is not None:
+            # The verdict of a run that did not finish says so; the requirement rows keep what was seen.
+            report["verdict"] = "incomplete"
+            report["incomplete_reason"] = self.incomplete
         report = json_report.redacted(report, self.redactor)
         reports = self.settings.reports_dir
         json_path = json_report.write(reports / json_report.FILENAME, report)
         markdown.write(reports / markdown.FILENAME, report)
-        for path in paths:
-            path.unlink()
+        for path in [*paths, self.ledger_dir / f"{self.run_id}.pace"]:
+            path.unlink(missing_ok=True)
         if self.ledger_dir.is_dir() and not any(self.ledger_dir.iterdir()):
             self.ledger_dir.rmdir()
         lines = [*json_report.summary_lines(report), f"evs-conformance: reports in {json_path.parent}"]
         self.summary = [self.redactor(line) for line in lines]
+
+
+def _journal_header(settings: RunSettings) -> dict[str, Any]:
+    """What ``evs-conformance cleanup`` needs to know of the run (no secrets): where, which project, how."""
+    target = settings.target
+    assert target is not None
+    return {
+        "base_url": target.base_url,
+        "project_id": target.project_id,
+        "profile": settings.profile,
+        "api_version": settings.api_version,
+        "embedded_mock": target.embedded_mock,
+    }
+
+
+def _label(record: Any) -> str:
+    from conformance.journal import shown_id
+
+    return shown_id(record.snapshot_id) if record.snapshot_id else f"(no ID; create {record.key})"
 
 
 def failure_message(outcome: Outcome, exchange: Exchange) -> str:

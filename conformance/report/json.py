@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from conformance.requirements import Requirement
 
 FILENAME = "conformance.json"
+#: Leftover snapshots listed on the console; the reports list every one.
+_LEFT_SHOWN = 10
 VERDICTS = ("pass", "fail", "waived", "info", "skip")
 #: The start of a skip reason that says the create budget ran out (the budget module words it).
 BUDGET_SKIP = "create budget exhausted"
@@ -79,6 +81,7 @@ def _cleanup(cleanup: Cleanup | None) -> dict[str, Any]:
         return {"deleted": 0, "left": [], "skipped": "the run created nothing to clean up"}
     return {
         "deleted": cleanup.deleted,
+        "already_gone": cleanup.already_gone,
         "left": [{"id": s.id, "reason": s.reason} for s in cleanup.left],
         "skipped": cleanup.skipped,
     }
@@ -166,9 +169,15 @@ def cleanup_lines(cleanup: Mapping[str, Any] | None) -> list[str]:
     skipped = cleanup.get("skipped")
     if skipped and not left:
         return [f"evs-conformance: cleanup {skipped}"]
-    head = f"evs-conformance: cleanup deleted {cleanup['deleted']} snapshot(s)"
+    head = f"evs-conformance: cleanup deleted {cleanup['deleted']} snapshot(s) and saw each gone"
+    if cleanup.get("already_gone"):
+        head += f"; {cleanup['already_gone']} were gone before it deleted them"
     if skipped:
         head = f"evs-conformance: cleanup {skipped}"
-    if left:
-        head += f"; {len(left)} left behind:"
-    return [head, *(f"  LEFT {entry['id']}: {entry['reason']}" for entry in left)]
+    if not left:
+        return [head]
+    head += f"; {len(left)} left behind:"
+    shown = [f"  LEFT {entry['id']}: {entry['reason']}" for entry in left[:_LEFT_SHOWN]]
+    if len(left) > _LEFT_SHOWN:
+        shown.append(f"  ... and {len(left) - _LEFT_SHOWN} more (every one is in conformance.md)")
+    return [head, *shown, "  `evs-conformance cleanup REPORTS` deletes what is left, from the run's journal"]

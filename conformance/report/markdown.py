@@ -135,6 +135,8 @@ def _cleanup(cleanup: Mapping[str, Any] | None) -> list[str]:
         lines.append(f"Cleanup: {cleanup['skipped']}.")
     else:
         lines.append(f"Deleted and verified gone: {cleanup['deleted']} snapshot(s).")
+        if cleanup.get("already_gone"):
+            lines.append(f"Gone before cleanup deleted them: {cleanup['already_gone']} snapshot(s).")
     left = cleanup.get("left", [])
     if left:
         lines += ["", "Left behind (delete these by hand):", "", "| Snapshot | Reason |", "|---|---|"]

@@ -31,7 +31,7 @@ Conclude = Callable[[Outcome, Exchange], Outcome]
 @pytest.fixture
 def lifecycle(evs_settings: RunSettings) -> RunSettings:
     if not evs_settings.lifecycle:
-        pytest.skip("lifecycle checks are off (--no-lifecycle)")
+        pytest.skip(f"lifecycle checks are off ({evs_settings.flag('lifecycle')})")
     return evs_settings
 
 

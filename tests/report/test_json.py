@@ -121,6 +121,7 @@ def test_the_report_carries_cleanup_and_the_broken_document_line() -> None:
     )
     assert report["cleanup"] == {
         "deleted": 2,
+        "already_gone": 0,
         "left": [{"id": "snap-1", "reason": "DELETE refused: 400"}],
         "skipped": None,
     }
@@ -128,7 +129,7 @@ def test_the_report_carries_cleanup_and_the_broken_document_line() -> None:
     row = next(r for r in report["requirements"] if r["id"] == "REQ-NAME")  # type: ignore[attr-defined]
     assert row["document_line"] == "Table 4 CinderCreateSnapshotOption/name"
     lines = json_report.summary_lines(report)
-    assert "evs-conformance: cleanup deleted 2 snapshot(s); 1 left behind:" in lines
+    assert "evs-conformance: cleanup deleted 2 snapshot(s) and saw each gone; 1 left behind:" in lines
     assert "  LEFT snap-1: DELETE refused: 400" in lines
 
 
