@@ -10,7 +10,6 @@ from conformance.ledger import (
     Cleanup,
     Ledger,
     LeftSnapshot,
-    document_line,
     ledger_files,
     merge,
     merge_cleanup,
@@ -29,8 +28,8 @@ def outcome(checked: set[str], *violations: Violation, infos: tuple[tuple[str, s
     return Outcome(frozenset(checked), violations, infos)
 
 
-def broken(requirement: str, message: str = "Received: 202\nDocumented: 400 (Table 4)") -> Violation:
-    return Violation(requirement, "status_matches_expectation", message)
+def broken(requirement: str, received: str = "202", source: str = "Table 4") -> Violation:
+    return Violation(requirement, "status_matches_expectation", received, "400", source)
 
 
 def test_fail_beats_pass_across_processes(tmp_path: Path) -> None:
@@ -67,7 +66,7 @@ def test_the_smallest_failing_case_is_the_reproduction(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "a.jsonl")
     for size in (300, 40, 120):
         body = b"x" * size
-        ledger.record(outcome(set(), broken("REQ-NAME", f"Received: {size}")), exchange(body), test="t")
+        ledger.record(outcome(set(), broken("REQ-NAME", f"{size}")), exchange(body), test="t")
     ledger.close()
     verdict = merge([ledger.path])["REQ-NAME"]
     assert verdict.violations == 3
@@ -101,8 +100,8 @@ def test_a_broken_requirement_is_not_also_counted_as_passed(tmp_path: Path) -> N
     ledger.record(outcome({"RSP-ECHO", "OP-ACCEPT"}, broken("RSP-ECHO")), exchange(), test="t")
     ledger.close()
     verdicts = merge([ledger.path])
-    assert verdicts["RSP-ECHO"].observations == 0
-    assert verdicts["OP-ACCEPT"].observations == 1
+    assert verdicts["RSP-ECHO"].checked == 0
+    assert verdicts["OP-ACCEPT"].checked == 1
 
 
 def test_the_current_test_names_unnamed_observations(tmp_path: Path) -> None:
@@ -126,7 +125,7 @@ def test_stats_and_target_merge(tmp_path: Path) -> None:
     stats = merge_stats(paths)
     assert (stats.cases, stats.creates) == (7, 4)
     assert read_target(paths) == {"base_url": "http://127.0.0.1:1"}
-    assert merge(paths)["RSP-NO-5XX"].observations == 7
+    assert merge(paths)["RSP-NO-5XX"].checked == 7
 
 
 def test_an_unused_ledger_writes_no_file(tmp_path: Path) -> None:
@@ -154,11 +153,18 @@ def test_cleanups_of_every_process_add_up(tmp_path: Path) -> None:
     assert "s1" not in merge(ledger_files(tmp_path))
 
 
-def test_a_failure_names_the_document_line_it_broke(tmp_path: Path) -> None:
+def test_a_failure_names_the_document_line_it_broke_from_the_violation_fields(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "a.jsonl")
-    message = "Received: 202\nDocumented: 400 for a long name (Table 4 CinderCreateSnapshotOption/name)"
-    ledger.record(outcome({"REQ-NAME"}, broken("REQ-NAME", message)), exchange(), test="t")
+    # A parenthesis in the received text must not be taken for the source, as a parsed message would.
+    violation = Violation("REQ-NAME", "status_matches_expectation", "202 (Accepted)", "400 for a long name",
+                          "Table 4 CinderCreateSnapshotOption/name")  # fmt: skip
+    ledger.record(outcome({"REQ-NAME"}, violation), exchange(), test="t")
+    ledger.observe("LIFE-READ", ok=False, evidence="GET answered 500 (server error)", test="t")
     ledger.close()
-    verdict = merge(ledger_files(tmp_path))["REQ-NAME"]
-    assert verdict.document_line == "Table 4 CinderCreateSnapshotOption/name"
-    assert document_line("Received: 1\nDocumented: 2") is None
+    verdicts = merge(ledger_files(tmp_path))
+    minimal = verdicts["REQ-NAME"].minimal
+    assert minimal is not None
+    assert verdicts["REQ-NAME"].broken_source == "Table 4 CinderCreateSnapshotOption/name"
+    assert (minimal.received, minimal.documented) == ("202 (Accepted)", "400 for a long name")
+    assert minimal.message == violation.message
+    assert verdicts["LIFE-READ"].broken_source is None
