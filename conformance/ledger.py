@@ -107,8 +107,9 @@ class RequirementVerdict:
     silent: int = 0
     #: What the target did where the document is silent, kept whatever the verdict.
     observations: tuple[Observation, ...] = ()
-    #: The tests that contributed an observation, in the order they were first seen.
-    tests: tuple[str, ...] = ()
+    #: Each test that contributed, in the order first seen, with what it showed of this requirement:
+    #: ``violated`` (it broke it at least once), else ``checked`` (it held), else ``silent``.
+    tests: tuple[tuple[str, str], ...] = ()
     #: The smallest failing case (fail verdicts only).
     minimal: MinimalCase | None = None
 
@@ -411,11 +412,15 @@ def merge_stats(paths: Iterable[Path]) -> Stats:
     return Stats(cases, creates, {status: tuple(counts) for status, counts in ordered})
 
 
+#: What a test showed of a requirement, weakest first: a later, stronger showing replaces an earlier one.
+TEST_OUTCOMES = ("silent", "checked", "violated")
+
+
 @dataclass
 class _Merged:
     ok: int = 0
     silent: int = 0
-    tests: dict[str, None] = field(default_factory=dict)
+    tests: dict[str, str] = field(default_factory=dict)
     ok_tests: dict[str, None] = field(default_factory=dict)
     ok_evidence: dict[str, None] = field(default_factory=dict)
     violations: list[dict[str, Any]] = field(default_factory=list)
@@ -423,6 +428,13 @@ class _Merged:
     failing_tests: dict[str, None] = field(default_factory=dict)
     infos: dict[str, str | None] = field(default_factory=dict)
     skips: dict[str, None] = field(default_factory=dict)
+
+    def saw(self, test: str, outcome: str) -> None:
+        if not test:
+            return
+        before = self.tests.get(test)
+        if before is None or TEST_OUTCOMES.index(outcome) > TEST_OUTCOMES.index(before):
+            self.tests[test] = outcome
 
 
 def merge(paths: Iterable[Path]) -> dict[str, RequirementVerdict]:
@@ -439,20 +451,19 @@ def merge(paths: Iterable[Path]) -> dict[str, RequirementVerdict]:
             # A tally of silences only lists its tests under ``tests``, not as ones that passed.
             if int(line["count"]):
                 entry.ok_tests.update(dict.fromkeys(line["tests"]))
-            entry.tests.update(dict.fromkeys(t for t in line["tests"] if t))
+            for test in line["tests"]:
+                entry.saw(test, "checked" if int(line["count"]) else "silent")
             entry.ok_evidence.update(dict.fromkeys(line["evidence"]))
         elif kind in ("violation", "violation-count"):
             entry.violation_count += 1
             entry.failing_tests[line["test"]] = None
-            if line["test"]:
-                entry.tests[line["test"]] = None
+            entry.saw(line["test"], "violated")
             if kind == "violation":
                 entry.violations.append(line)
         elif kind == "info":
             if entry.infos.get(line["evidence"]) is None:
                 entry.infos[line["evidence"]] = line.get("curl")
-            if line.get("test"):
-                entry.tests[line["test"]] = None
+            entry.saw(line.get("test", ""), "silent")
         elif kind == "skip":
             entry.skips[line["reason"]] = None
     return {requirement: _verdict(requirement, entry) for requirement, entry in sorted(merged.items())}
@@ -471,7 +482,7 @@ def _verdict(requirement: str, entry: _Merged) -> RequirementVerdict:
             violations=entry.violation_count,
             silent=entry.silent,
             observations=tuple(Observation(_sentence(text), curl) for text, curl in entry.infos.items()),
-            tests=tuple(entry.tests),
+            tests=tuple(entry.tests.items()),
             minimal=minimal,
         )
 

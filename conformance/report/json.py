@@ -159,7 +159,7 @@ def _row(
         {"sentence": o.sentence, **({"curl": o.curl} if o.curl else {})}
         for o in (verdict.observations if verdict else ())
     ]
-    row["tests"] = list(verdict.tests) if verdict else []
+    row["tests"] = [{"test": t, "outcome": o} for t, o in verdict.tests] if verdict else []
     row["exchanges"] = {
         "checked": verdict.checked if verdict else 0,
         "violations": verdict.violations if verdict else 0,
