@@ -16,9 +16,8 @@ _OUTCOMES = {"failure", "error", "skipped"}
 
 def _count(element: ET.Element, name: str) -> int:
     value = element.get(name)
-    assert value is not None and value.isdigit(), (
-        f"{element.tag} needs a whole-number {name!r}, got {value!r}"
-    )
+    assert value is not None, f"{element.tag} needs {name!r}"
+    assert value.isdigit(), f"{element.tag} needs a whole-number {name!r}, got {value!r}"
     return int(value)
 
 
@@ -27,16 +26,19 @@ def check_junit_shape(root: ET.Element) -> None:
     assert root.tag == "testsuites", root.tag
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     suites = list(root)
-    assert suites and all(suite.tag == "testsuite" for suite in suites)
+    assert suites
+    assert all(suite.tag == "testsuite" for suite in suites)
     for suite in suites:
         assert suite.get("name"), "a testsuite needs a name"
         assert {child.tag for child in suite} <= _SUITE_CHILDREN
         for prop in suite.iter("property"):
-            assert prop.get("name") and prop.get("value") is not None
+            assert prop.get("name")
+            assert prop.get("value") is not None
         cases = suite.findall("testcase")
         seen = {"tests": len(cases), "failures": 0, "errors": 0, "skipped": 0}
         for case in cases:
-            assert case.get("name") and case.get("classname"), ET.tostring(case)[:200]
+            assert case.get("name"), ET.tostring(case)[:200]
+            assert case.get("classname"), ET.tostring(case)[:200]
             float(case.get("time", "0"))
             tags = [child.tag for child in case]
             assert set(tags) <= _CASE_CHILDREN, tags

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +43,7 @@ def _views(reports: Path, scratch: Path) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[Path, int]]]:
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, int]]:
     """Runs against a deviating mock (one failure; that failure waived) and a clean mock."""
     base = tmp_path_factory.mktemp("agreement")
     waivers = base / "waivers.yaml"
@@ -66,7 +65,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[P
             done = run_command(mock, reports, *extra, env={"EVS_TOKEN": mock.token})
             assert (reports / json_report.FILENAME).is_file(), done.stdout[-2000:] + done.stderr[-2000:]
             found[name] = (reports, done.returncode)
-    yield found
+    return found
 
 
 def _verdicts(report: dict[str, Any]) -> dict[str, str]:
