@@ -16,18 +16,16 @@ from typing import Any
 
 import pytest
 
-from conformance.mock.server import MockConfig, serve_in_thread
+from conformance.mock.server import MockConfig
 from conformance.report import allure_results, console, junit
 from conformance.report import json as json_report
 from conformance.report.coverage import gate
 from conformance.verdicts import FAIL, INFO, PASS, SKIP, VERDICTS, WAIVED
+from tests.report.conftest import WAIVER_EXPIRES, WAIVER_REASON
 from tests.report.junit_shape import check_junit_shape
-from tests.runs import run_command
 
 #: Whether ``evs-conformance run`` writes junit.xml and allure-results from conformance.json itself.
 RUN_WRITES_VIEWS = False
-WAIVER_REASON = "vendor ticket 4711: the zone suffix stays until 2.0"
-WAIVER_EXPIRES = "2999-12-31"
 
 
 def _views(reports: Path, scratch: Path) -> tuple[Path, Path]:
@@ -40,32 +38,6 @@ def _views(reports: Path, scratch: Path) -> tuple[Path, Path]:
     har = reports / "exchanges.har"
     allure_results.write_results(report, results, har=har if har.is_file() else None)
     return xml_path, results
-
-
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, int]]:
-    """Runs against a deviating mock (one failure; that failure waived) and a clean mock."""
-    base = tmp_path_factory.mktemp("agreement")
-    waivers = base / "waivers.yaml"
-    waivers.write_text(
-        "waivers:\n"
-        f'  - id: RSP-TIME-FORMAT\n    reason: "{WAIVER_REASON}"\n    expires: {WAIVER_EXPIRES}\n'
-        "  - id: REQ-NAME\n    reason: not failing, so unused\n",
-        encoding="utf-8",
-    )
-    found: dict[str, tuple[Path, int]] = {}
-    plans = {
-        "quirk": (frozenset({"created-at-with-zone"}), ()),
-        "quirk-waived": (frozenset({"created-at-with-zone"}), ("--waivers", str(waivers))),
-        "clean": (frozenset(), ("--no-lifecycle",)),
-    }
-    for name, (quirks, extra) in plans.items():
-        with serve_in_thread(MockConfig(quirks=quirks)) as mock:
-            reports = base / name
-            done = run_command(mock, reports, *extra, env={"EVS_TOKEN": mock.token})
-            assert (reports / json_report.FILENAME).is_file(), done.stdout[-2000:] + done.stderr[-2000:]
-            found[name] = (reports, done.returncode)
-    return found
 
 
 def _verdicts(report: dict[str, Any]) -> dict[str, str]:
