@@ -6,6 +6,7 @@ import click
 
 from conformance.cli.compare import compare
 from conformance.cli.mock import mock
+from conformance.cli.replay import replay
 from conformance.cli.report import report
 from conformance.cli.run import run
 from conformance.cli.spec import spec
@@ -16,3 +17,4 @@ ALL.append(compare)
 ALL.append(report)
 ALL.append(mock)
 ALL.append(run)
+ALL.append(replay)

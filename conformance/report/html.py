@@ -44,7 +44,8 @@ h1{margin:0 0 8px;font-size:24px}h2{margin-top:32px;border-bottom:1px solid #d0d
 .banner{background:#fff8c5;border:1px solid #d4a72c;padding:8px 12px;border-radius:6px;margin:12px 0}
 .chip{display:inline-block;margin-right:8px;padding:2px 8px;border-radius:10px;color:#fff;font-size:13px}
 table{border-collapse:collapse;width:100%;font-size:14px}
-th,td{border-bottom:1px solid #d0d7de;padding:6px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+th,td{border-bottom:1px solid #d0d7de;padding:6px 8px;text-align:left;vertical-align:top}
+td{overflow-wrap:anywhere}
 #requirement-table{table-layout:fixed}
 #requirement-table col.id{width:130px}#requirement-table col.v{width:80px}
 #requirement-table col.t{width:30%}#requirement-table col.d{width:170px}
@@ -186,9 +187,9 @@ def _summary(row: Mapping[str, Any]) -> str:
 def _table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     lines = [
         '<h2 id="requirements">Requirements</h2>',
-        '<table id="requirement-table"><colgroup><col class="id"><col class="v"><col class="t"><col class="e">'
-        '<col class="d"></colgroup><thead><tr><th>ID</th><th>Verdict</th><th>Requirement</th>'
-        "<th>Evidence</th><th>Document</th></tr></thead><tbody>",
+        '<table id="requirement-table"><colgroup><col class="id"><col class="v"><col class="t">'
+        '<col class="e"><col class="d"></colgroup><thead><tr><th>ID</th><th>Verdict</th>'
+        "<th>Requirement</th><th>Evidence</th><th>Document</th></tr></thead><tbody>",
     ]
     for row in rows:
         verdict = str(row["verdict"])
