@@ -167,13 +167,18 @@ def exchange_from_entry(entry: Mapping[str, Any]) -> Exchange:
         headers = {str(h["name"]): str(h["value"]) for h in request.get("headers", [])}
         post = request.get("postData")
         body = body_bytes(post)
-        is_json = bool(post and post.get("_json"))
+        document, is_json = None, bool(post and post.get("_json")) and body is not None
+        if is_json and body is not None:
+            try:
+                document = json.loads(body)
+            except ValueError:
+                is_json = False
         sent = SentRequest(
             method=str(request["method"]),
             url=str(request["url"]),
             headers=headers,
             body=body,
-            json_body=json.loads(body) if is_json and body is not None else None,
+            json_body=document,
             has_json_body=is_json,
         )
         received = None

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import bisect
 from pathlib import Path
 
-from conformance.checks.model import Outcome, Violation
+from conformance.checks.model import Criteria, Expectation, Outcome, Violation
 from conformance.exchange import Exchange, Received, SentRequest
 from conformance.ledger import (
+    NO_RESPONSE,
+    TIME_BUCKETS_MS,
     Cleanup,
     Ledger,
     LeftSnapshot,
+    Observation,
     ledger_files,
     merge,
     merge_cleanup,
     merge_stats,
     read_target,
 )
+from conformance.recording import exchange_from_entry
 
 URL = "http://127.0.0.1:9/v2/p/snapshots"
 
@@ -168,3 +173,60 @@ def test_a_failure_names_the_document_line_it_broke_from_the_violation_fields(tm
     assert (minimal.received, minimal.documented) == ("202 (Accepted)", "400 for a long name")
     assert minimal.message == violation.message
     assert verdicts["LIFE-READ"].broken_source is None
+
+
+def test_silences_are_kept_whatever_the_verdict_with_each_test_and_counts(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "a.jsonl")
+    sentence = "undocumented summary fields (document silent): ['extra']"
+    for _ in range(3):
+        ledger.record(
+            outcome({"RSP-202-SCHEMA"}, infos=(("RSP-202-SCHEMA", sentence),)), exchange(), test="t1"
+        )
+    ledger.record(outcome({"RSP-202-SCHEMA"}, broken("RSP-202-SCHEMA")), exchange(), test="t2")
+    ledger.info("ADV-AUTOBK", "received 202", exchange(), test="t3")
+    ledger.close()
+    verdicts = merge([ledger.path])
+    schema = verdicts["RSP-202-SCHEMA"]
+    assert schema.verdict == "fail"
+    assert schema.observations == (Observation(sentence + ".", exchange().curl()),)
+    assert (schema.checked, schema.violations, schema.silent) == (3, 1, 3)
+    assert schema.tests == (("t1", "checked"), ("t2", "violated"))
+    assert verdicts["ADV-AUTOBK"].tests == (("t3", "silent"),)
+
+
+def test_a_create_failure_keeps_its_exchange_and_what_it_was_judged_by(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "a.jsonl", redact=lambda text: text.replace("secret-token-1", "***"))
+    expectation = Expectation("refuse", "REQ-NAME", "invalid-body", "too long")
+    body = b'{"snapshot":{"name":"secret-token-1"}}'
+    judged = Outcome(frozenset({"REQ-NAME"}), (broken("REQ-NAME"),), criteria=Criteria(expectation, 40))
+    ledger.record(judged, exchange(body), test="t")
+    ledger.observe("LIFE-READ", ok=False, evidence="GET answered 500", exchange=exchange(), test="t")
+    ledger.close()
+    assert "secret-token-1" not in ledger.path.read_text(encoding="utf-8")
+    verdicts = merge([ledger.path])
+    minimal = verdicts["REQ-NAME"].minimal
+    assert minimal is not None
+    assert minimal.replayable
+    assert Expectation.from_dict(minimal.expectation or {}) == expectation
+    assert minimal.volume_size == 40
+    assert minimal.exchange is not None
+    assert exchange_from_entry(minimal.exchange).request.body == b'{"snapshot":{"name":"***"}}'
+    lifecycle = verdicts["LIFE-READ"].minimal
+    assert lifecycle is not None
+    assert not lifecycle.replayable
+    assert "replay" not in lifecycle.as_dict()
+
+
+def test_response_times_are_counted_per_status_code(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "a.jsonl")
+    for seconds in (0.0005, 0.003, 0.003, 20.0):
+        timed = Exchange(exchange().request, Received(400, {}, b"{}"), None, seconds)
+        ledger.record(outcome({"REQ-NAME"}), timed, test="t")
+    ledger.observe("LIFE-READ", ok=True, evidence="read", exchange=Exchange(exchange().request, None, "x"))
+    ledger.close()
+    times = merge_stats([ledger.path]).response_times
+    assert list(times) == ["400", NO_RESPONSE]
+    assert times["400"][0] == 1
+    assert times["400"][bisect.bisect_left(TIME_BUCKETS_MS, 3.0)] == 2
+    assert times["400"][-1] == 1
+    assert sum(times[NO_RESPONSE]) == 1
