@@ -222,3 +222,37 @@ def test_a_real_run_renders_and_shows_requirements_and_the_failure(tmp_path: Pat
     assert f"{passing['name']} Passed" in shown
     for story in _stories(passing):
         assert f"story {story}" in shown
+
+
+# -- the per-requirement results, rendered: the overview counts the verdicts ---------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "interrupted"), [("quirk", False), ("quirk-waived", True)])
+def test_the_rendered_overview_counts_exactly_the_verdicts(
+    runs: dict[str, tuple[Path, int]], name: str, interrupted: bool, tmp_path: Path
+) -> None:
+    from conformance.report import allure_results
+    from conformance.report import json as json_report
+
+    browser = _chromium()
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("Node.js and npm are not installed")
+    if browser is None:
+        pytest.skip("Chromium is not installed (Debian package: chromium)")
+    report = json_report.read(runs[name][0] / json_report.FILENAME)
+    if interrupted:
+        report = {**report, "verdict": "incomplete", "incomplete_reason": "interrupted by the user"}
+    results = tmp_path / "allure-results"
+    allure_results.write_results(report, results)
+    page = render_report(results, tmp_path / "allure.html", cache_dir=default_cache_dir())
+
+    shown = _visible_text(_dump_dom(browser, page.as_uri(), tmp_path / "chromium"))
+
+    counts = report["counts"]
+    passed, skipped = counts["pass"] + counts["info"], counts["skip"] + counts["waived"]
+    expected = f"Total {len(report['requirements'])}"
+    expected += f" Failed {counts['fail']}" if counts["fail"] else ""
+    expected += f" Passed {passed} Skipped {skipped}"
+    assert expected in shown, shown[:600]
+    assert f"Global Errors {1 if interrupted else 0}" in shown
