@@ -20,6 +20,8 @@ from conformance.mock.server import MockConfig
 from conformance.report import allure_results, console, junit
 from conformance.report import json as json_report
 from conformance.report.coverage import gate
+from conformance.report.har import FILENAME as HAR_FILENAME
+from conformance.report.views import write_views
 from conformance.verdicts import FAIL, INFO, PASS, SKIP, VERDICTS, WAIVED
 from tests.report.conftest import WAIVER_EXPIRES, WAIVER_REASON
 from tests.report.junit_shape import check_junit_shape
@@ -33,11 +35,8 @@ def _views(reports: Path, scratch: Path) -> tuple[Path, Path]:
     if RUN_WRITES_VIEWS:
         return reports / junit.FILENAME, reports / allure_results.DIRECTORY
     report = json_report.read(reports / json_report.FILENAME)
-    xml_path = junit.write(scratch / junit.FILENAME, report)
-    results = scratch / allure_results.DIRECTORY
-    har = reports / "exchanges.har"
-    allure_results.write_results(report, results, har=har if har.is_file() else None)
-    return xml_path, results
+    written = write_views(report, scratch, har=reports / HAR_FILENAME)
+    return written["junit"], written["allure"]
 
 
 def _verdicts(report: dict[str, Any]) -> dict[str, str]:

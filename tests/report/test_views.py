@@ -9,7 +9,9 @@ from pathlib import Path
 
 from rich.console import Console
 
+from conformance.exchange import Exchange, Received, SentRequest
 from conformance.report import allure_results, console, junit
+from conformance.report.har import HarWriter
 from tests.report.junit_shape import check_junit_shape
 from tests.report.sample import sample_report
 
@@ -103,3 +105,27 @@ def test_console_lines_end_with_the_verdict_and_show_target_text_visibly() -> No
     text = terminal.export_text()
     assert "received [bold]x[/bold]\\x1b[31m" in text
     assert text.rstrip().splitlines()[-1] == lines[-1]
+
+
+def test_allure_results_attach_exchanges_from_the_har_file(tmp_path: Path) -> None:
+    request = SentRequest("POST", "http://127.0.0.1:9/v2/p/snapshots", {"x-auth-token": "***"}, b"{}")
+    har = tmp_path / "exchanges.har"
+    with HarWriter(har) as writer:
+        for number in range(4):
+            writer.add(
+                Exchange(request, Received(202, {}, b"{}")), requirements=("REQ-NAME",), test=f"s{number}"
+            )
+        writer.add(
+            Exchange(request, Received(202, {}, b"{}")),
+            requirements=("REQ-NAME",),
+            test="f",
+            failed=("REQ-NAME",),
+        )
+    results = tmp_path / "allure-results"
+    allure_results.write_results(sample_report(), results, har=har)
+    failing = next(
+        json.loads(p.read_text()) for p in results.glob("*-result.json") if "REQ-NAME" in p.read_text()
+    )
+    names = [a["name"] for a in failing["attachments"] if a["name"].startswith("exchange")]
+    # The exchange that broke it first, then a bounded number of samples.
+    assert names == ["exchange 1 (broke it, f)", "exchange 2 (sample, s0)", "exchange 3 (sample, s1)"]
