@@ -157,6 +157,7 @@ class _Tally:
     count: int = 0
     silent: int = 0
     tests: dict[str, None] = field(default_factory=dict)
+    silent_tests: dict[str, None] = field(default_factory=dict)
     evidence: dict[str, None] = field(default_factory=dict)
 
 
@@ -215,7 +216,7 @@ class Ledger:
         tally = self._tallies[requirement]
         tally.silent += 1
         if test:
-            tally.tests[test] = None
+            tally.silent_tests[test] = None
         if (requirement, evidence) in self._written_infos:
             return
         self._written_infos.add((requirement, evidence))
@@ -258,6 +259,7 @@ class Ledger:
                     "count": tally.count,
                     "silent": tally.silent,
                     "tests": list(tally.tests),
+                    "silent_tests": list(tally.silent_tests),
                     "evidence": list(tally.evidence)[:_SENTENCES_SHOWN],
                 }
             )
@@ -448,11 +450,11 @@ def merge(paths: Iterable[Path]) -> dict[str, RequirementVerdict]:
         if kind == "ok":
             entry.ok += int(line["count"])
             entry.silent += int(line.get("silent", 0))
-            # A tally of silences only lists its tests under ``tests``, not as ones that passed.
-            if int(line["count"]):
-                entry.ok_tests.update(dict.fromkeys(line["tests"]))
+            entry.ok_tests.update(dict.fromkeys(line["tests"]))
             for test in line["tests"]:
-                entry.saw(test, "checked" if int(line["count"]) else "silent")
+                entry.saw(test, "checked")
+            for test in line.get("silent_tests", ()):
+                entry.saw(test, "silent")
             entry.ok_evidence.update(dict.fromkeys(line["evidence"]))
         elif kind in ("violation", "violation-count"):
             entry.violation_count += 1

@@ -230,3 +230,13 @@ def test_response_times_are_counted_per_status_code(tmp_path: Path) -> None:
     assert times["400"][bisect.bisect_left(TIME_BUCKETS_MS, 3.0)] == 2
     assert times["400"][-1] == 1
     assert sum(times[NO_RESPONSE]) == 1
+
+
+def test_a_test_that_only_met_silences_is_not_listed_as_checking(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "a.jsonl")
+    ledger.record(outcome({"REQ-NAME"}), exchange(), test="checks")
+    ledger.record(outcome(set(), infos=(("REQ-NAME", "null name refused"),)), exchange(), test="probes")
+    ledger.close()
+    verdict = merge([ledger.path])["REQ-NAME"]
+    assert dict(verdict.tests) == {"checks": "checked", "probes": "silent"}
+    assert "probes" not in verdict.evidence
