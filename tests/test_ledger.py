@@ -240,3 +240,16 @@ def test_a_test_that_only_met_silences_is_not_listed_as_checking(tmp_path: Path)
     verdict = merge([ledger.path])["REQ-NAME"]
     assert dict(verdict.tests) == {"checks": "checked", "probes": "silent"}
     assert "probes" not in verdict.evidence
+
+
+def test_a_reused_id_failure_keeps_the_id_it_was_compared_with(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "a.jsonl")
+    answered = Exchange(exchange().request, Received(202, {}, b'{"snapshot": {"id": "snap-1"}}'))
+    reused = Violation(
+        "RSP-ID-UNIQUE", "id_is_fresh", 'id = "snap-1"', "a new id", "Table 6 SnapshotSummary/id"
+    )
+    ledger.record(Outcome(frozenset(), (reused,), criteria=Criteria(None, None)), answered, test="t")
+    ledger.close()
+    minimal = merge([ledger.path])["RSP-ID-UNIQUE"].minimal
+    assert minimal is not None
+    assert minimal.seen_ids == ("snap-1",)

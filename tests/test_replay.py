@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -13,8 +14,9 @@ import pytest
 from conformance.contract import load_contract
 from conformance.exchange import Exchange, Received, SentRequest
 from conformance.mock.server import MockConfig, RunningMock, serve_in_thread
-from conformance.replay import CANNOT, FIXED, STILL_FAILS, Reproduction, judge
+from conformance.replay import CANNOT, FIXED, STILL_FAILS, Replayed, Reproduction, judge, reproductions
 from conformance.report import json as json_report
+from conformance.report.har import HarWriter
 from tests.runs import SECRET_VARIABLES, run_command
 
 #: An accepted create that breaks the echo, a refusal the target forgets, and a lifecycle failure.
@@ -111,3 +113,63 @@ def test_no_answer_now_to_a_request_that_was_answered_proves_nothing() -> None:
     assert again.outcome == STILL_FAILS
     fixed = judge(reproduction, Exchange(request, Received(400, {}, b"")), load_contract("huawei"))
     assert fixed.outcome == FIXED
+
+
+def _summary(snapshot_id: str) -> bytes:
+    body = {
+        "snapshot": {
+            "id": snapshot_id,
+            "status": "creating",
+            "size": 40,
+            "volume_id": "v",
+            "name": None,
+            "description": None,
+            "metadata": {},
+            "created_at": "2026-01-01T00:00:00.000000",
+            "updated_at": None,
+        }
+    }
+    return json.dumps(body).encode()
+
+
+def test_a_reused_id_is_judged_against_the_id_the_run_saw_again() -> None:
+    contract = load_contract("huawei")
+    request = SentRequest("POST", "http://127.0.0.1:9/v2/p/snapshots", {"x-auth-token": "***"}, b"{}")
+    headers = {"content-type": "application/json"}
+    recorded = Exchange(request, Received(202, headers, _summary("snap-1")))
+    reproduction = Reproduction("RSP-ID-UNIQUE", recorded, "/v2/p/snapshots", None, 40, frozenset({"snap-1"}))
+    assert judge(reproduction, recorded, contract).outcome == STILL_FAILS
+    fresh = Exchange(request, Received(202, headers, _summary("snap-2")))
+    assert judge(reproduction, fresh, contract).outcome == FIXED
+
+
+def test_a_report_without_a_minimal_case_is_replayed_from_the_har_file(tmp_path: Path) -> None:
+    request = SentRequest("POST", "http://127.0.0.1:9/v2/p/snapshots", {"x-auth-token": "***"}, b"{")
+    har = tmp_path / "exchanges.har"
+    with HarWriter(har) as writer:
+        writer.add(Exchange(request, Received(500, {}, b"")), requirements=("RSP-NO-5XX",), test="t")
+        writer.add(Exchange(request, Received(500, {}, b"")), requirements=("RSP-NO-5XX",), test="u",
+                   failed=("RSP-NO-5XX",))  # fmt: skip
+    report = {
+        "target": {"base_url": "http://127.0.0.1:9"},
+        "requirements": [
+            {"id": "RSP-NO-5XX", "verdict": "fail", "evidence": "x"},
+            {
+                "id": "LIFE-READ",
+                "verdict": "fail",
+                "evidence": "x",
+                "minimal_case": {"check": "read_back_matches"},
+            },
+        ],
+    }
+    found = reproductions(report, har=har)
+    assert isinstance(found[0], Reproduction)
+    assert (found[0].path, found[0].expectation) == ("/v2/p/snapshots", None)
+    assert found[1] == Replayed(
+        "LIFE-READ", CANNOT, "judged by read_back_matches, not by the create checks: it needs a full run"
+    )
+    assert reproductions(report)[0] == Replayed(
+        "RSP-NO-5XX",
+        CANNOT,
+        "judged by a check the report does not name, not by the create checks: it needs a full run",
+    )
