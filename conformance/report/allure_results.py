@@ -22,6 +22,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from conformance.contract import Contract, load_contract
+from conformance.errors import SpecError
 from conformance.recording import exchange_from_entry
 from conformance.report import har as har_file
 from conformance.report.escape import visible
@@ -30,6 +32,7 @@ from conformance.verdicts import FAIL, INCOMPLETE, INFO, PASS, SKIP, WAIVED
 DIRECTORY = "allure-results"
 #: The Allure status of each verdict.
 STATUS = {PASS: "passed", INFO: "passed", FAIL: "failed", WAIVED: "skipped", SKIP: "skipped"}
+#: The Allure epic: the API the operation belongs to.
 EPIC = "Elastic Volume Service (EVS) API"
 _SEVERITY_BY_PREFIX = (
     ("OP-", "critical"),
@@ -43,7 +46,21 @@ _FAILED_SAMPLES = 2
 _SHOWN = 200
 
 
-def severity(requirement_id: str) -> str:
+def feature(contract: Contract) -> str:
+    """The Allure feature: the operation, named as the document names it."""
+    summary = contract.operation.get("summary") or contract.operation.get("operationId", "")
+    return f"{summary} (POST {contract.path_template})"
+
+
+def _feature_of(report: Mapping[str, Any]) -> str:
+    api = str(report.get("api_version") or "")
+    try:
+        return feature(load_contract(str(report.get("profile")), api_prefix=f"/{api}" if api else None))
+    except SpecError:
+        return str(report.get("operation", ""))
+
+
+def severity_level(requirement_id: str) -> str:
     """How much a broken requirement matters: the operation and authentication most, advice least."""
     return next(
         (level for prefix, level in _SEVERITY_BY_PREFIX if requirement_id.startswith(prefix)), "normal"
@@ -98,7 +115,7 @@ def write_results(
     writer = _Writer(directory)
     samples = _samples(har, report) if har is not None and har.is_file() else {}
     profile = str(report.get("profile", ""))
-    feature = f"Create a snapshot ({report.get('operation', '')})"
+    operation = _feature_of(report)
     page = document_url or str((report.get("document") or {}).get("name") or "document")
     start = _millis(report.get("started_at"))
     stop = _millis(report.get("finished_at"))
@@ -120,9 +137,9 @@ def write_results(
             "parameters": _parameters(row, profile),
             "labels": [
                 {"name": "epic", "value": EPIC},
-                {"name": "feature", "value": feature},
+                {"name": "feature", "value": operation},
                 {"name": "story", "value": rid},
-                {"name": "severity", "value": severity(rid)},
+                {"name": "severity", "value": severity_level(rid)},
                 {"name": "suite", "value": f"evs-conformance ({profile})"},
                 {"name": "tag", "value": verdict},
                 {"name": "framework", "value": "evs-conformance"},
