@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.errors import UsageError
+from conformance.verdicts import FAIL, PASS
 
-FAIL = "fail"
 #: How a requirement missing from one of the two reports is shown.
 ABSENT = "absent"
 
@@ -177,7 +177,7 @@ def _bucket(change: Change) -> str | None:
     if change.old is None or change.new is None:
         # Added (not failing) or removed: listed under added/removed only.
         return None
-    if change.old == FAIL and change.new == "pass":
+    if change.old == FAIL and change.new == PASS:
         return "fixed"
     if change.old != change.new:
         return "other"

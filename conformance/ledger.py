@@ -14,26 +14,81 @@ Example::
 
 from __future__ import annotations
 
+import bisect
 import json
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal
+from typing import IO, TYPE_CHECKING, Any
+
+from conformance.recording import har_entry
+from conformance.verdicts import FAIL, INFO, PASS, SKIP, Verdict
 
 if TYPE_CHECKING:
     from conformance.checks.model import Outcome, Violation
     from conformance.exchange import Exchange
 
-Verdict = Literal["pass", "fail", "info", "skip"]
-
 # Hypothesis replays failing examples while it shrinks; past this many per requirement a process only
 # writes a violation that is smaller than every one before it, so the minimal case is never lost.
 _VIOLATIONS_KEPT = 20
 _SENTENCES_SHOWN = 3
-#: A violation message names the document line it was judged by as ``Documented: ... (<source>)``.
-_DOCUMENTED_SOURCE = re.compile(r"^Documented: .*\(([^()]+)\)\s*$", re.MULTILINE)
+#: How much of a failing case's response body is kept as evidence (its request is always kept whole).
+RESPONSE_BODY_KEPT = 16_384
+#: Upper bounds (milliseconds) of the response-time buckets counted per status code; the last is open.
+TIME_BUCKETS_MS: tuple[float, ...] = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
+#: The status a response-time count is filed under when no response came.
+NO_RESPONSE = "none"
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What the target did where the document is silent, with a reproduction when an exchange showed it."""
+
+    sentence: str
+    curl: str | None = None
+
+
+@dataclass(frozen=True)
+class MinimalCase:
+    """The smallest failing case of a requirement: the violation's fields and the exchange that showed it.
+
+    ``exchange`` is the HAR entry (secrets masked); ``expectation`` and ``volume_size`` are what the create
+    checks judged it by (None for other checks), so a replay judges a new answer the same way.
+    """
+
+    test: str
+    check: str
+    received: str
+    documented: str
+    source: str
+    message: str
+    exchange: Mapping[str, Any] | None = None
+    expectation: Mapping[str, Any] | None = None
+    volume_size: int | None = None
+    replayable: bool = False
+    #: Snapshot IDs the failing answer was compared against (a reused ID), for a replay to compare again.
+    seen_ids: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """The case as JSON-ready data."""
+        data: dict[str, Any] = {
+            "test": self.test,
+            "check": self.check,
+            "received": self.received,
+            "documented": self.documented,
+            "source": self.source,
+            "message": self.message,
+        }
+        if self.replayable:
+            data["replay"] = {
+                "expectation": self.expectation,
+                "volume_size": self.volume_size,
+                "seen_ids": list(self.seen_ids),
+            }
+        if self.exchange is not None:
+            data["exchange"] = self.exchange
+        return data
 
 
 @dataclass(frozen=True)
@@ -44,10 +99,24 @@ class RequirementVerdict:
     verdict: Verdict
     evidence: str
     reproduction: str | None = None
-    observations: int = 0
+    #: Exchanges that showed the requirement held.
+    checked: int = 0
+    #: Exchanges (or observations) that broke it.
     violations: int = 0
-    #: Where the document states what the minimal case broke (a table row, the field's x-source).
-    document_line: str | None = None
+    #: Exchanges where the document is silent about it.
+    silent: int = 0
+    #: What the target did where the document is silent, kept whatever the verdict.
+    observations: tuple[Observation, ...] = ()
+    #: Each test that contributed, in the order first seen, with what it showed of this requirement:
+    #: ``violated`` (it broke it at least once), else ``checked`` (it held), else ``silent``.
+    tests: tuple[tuple[str, str], ...] = ()
+    #: The smallest failing case (fail verdicts only).
+    minimal: MinimalCase | None = None
+
+    @property
+    def broken_source(self) -> str | None:
+        """Where the document states what the minimal case broke (a table row, the field's x-source)."""
+        return self.minimal.source or None if self.minimal is not None else None
 
 
 @dataclass(frozen=True)
@@ -72,18 +141,25 @@ class Cleanup:
 
 @dataclass(frozen=True)
 class Stats:
-    """Run-wide figures: HTTP exchanges checked and snapshots created."""
+    """Run-wide figures: HTTP exchanges checked, snapshots created, response times per status code.
+
+    ``response_times`` maps a status code (``"none"`` without a response) to counts per bucket of
+    ``TIME_BUCKETS_MS``, one more than the bounds for the open last bucket.
+    """
 
     cases: int = 0
     creates: int = 0
+    response_times: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
 
 @dataclass
 class _Tally:
-    """The ok observations of one requirement, aggregated until the next flush."""
+    """The observations of one requirement, aggregated until the next flush."""
 
     count: int = 0
+    silent: int = 0
     tests: dict[str, None] = field(default_factory=dict)
+    silent_tests: dict[str, None] = field(default_factory=dict)
     evidence: dict[str, None] = field(default_factory=dict)
 
 
@@ -102,6 +178,7 @@ class Ledger:
         self._written_infos: set[tuple[str, str]] = set()
         self._violations: dict[str, tuple[int, int]] = {}  # requirement -> (count, smallest size)
         self._failed_tests: set[str] = set()
+        self._times: dict[str, list[int]] = {}
         self._file: IO[str] | None = None
 
     # -- what the suite reports ---------------------------------------------------------------------
@@ -109,28 +186,39 @@ class Ledger:
         """Record everything one checked exchange proved."""
         test = test or self.current_test
         self.cases += 1
+        self._time(exchange)
         broken = {v.requirement for v in outcome.violations}
         for requirement in sorted(outcome.checked - broken):
             self._ok(requirement, test, "")
         for violation in outcome.violations:
-            self._violation(violation, exchange, test)
+            self._violation(violation, exchange, test, outcome)
         for requirement, sentence in outcome.infos:
-            self.info(requirement, sentence, exchange, test)
+            self._info(requirement, sentence, exchange, test)
 
     def observe(
         self, requirement: str, *, ok: bool, evidence: str, exchange: Exchange | None = None, test: str = ""
     ) -> None:
         """Record one observation made outside the create checks (lifecycle, probes)."""
         test = test or self.current_test
+        if exchange is not None:
+            self._time(exchange)
         if ok:
             self._ok(requirement, test, evidence)
             return
         self._failed_tests.add(test)
-        self._write_violation(requirement, test, "", evidence, exchange)
+        self._write_violation(requirement, test, {"check": "", "message": evidence}, exchange)
 
     def info(self, requirement: str, evidence: str, exchange: Exchange | None = None, test: str = "") -> None:
         """Record what the target did where the document is silent."""
-        test = test or self.current_test
+        if exchange is not None:
+            self._time(exchange)
+        self._info(requirement, evidence, exchange, test or self.current_test)
+
+    def _info(self, requirement: str, evidence: str, exchange: Exchange | None, test: str) -> None:
+        tally = self._tallies[requirement]
+        tally.silent += 1
+        if test:
+            tally.silent_tests[test] = None
         if (requirement, evidence) in self._written_infos:
             return
         self._written_infos.add((requirement, evidence))
@@ -172,15 +260,18 @@ class Ledger:
                     "kind": "ok",
                     "req": requirement,
                     "count": tally.count,
+                    "silent": tally.silent,
                     "tests": list(tally.tests),
+                    "silent_tests": list(tally.silent_tests),
                     "evidence": list(tally.evidence)[:_SENTENCES_SHOWN],
                 }
             )
         self._tallies.clear()
         if self._file is None and not (self.cases or self.creates):
             return
-        self._write({"kind": "stats", "cases": self.cases, "creates": self.creates})
+        self._write({"kind": "stats", "cases": self.cases, "creates": self.creates, "times": self._times})
         self.cases = self.creates = 0
+        self._times = {}
         if self._file is not None:
             self._file.flush()
 
@@ -199,12 +290,26 @@ class Ledger:
         if evidence:
             tally.evidence[evidence] = None
 
-    def _violation(self, violation: Violation, exchange: Exchange, test: str) -> None:
+    def _time(self, exchange: Exchange) -> None:
+        status = str(exchange.response.status) if exchange.response is not None else NO_RESPONSE
+        counts = self._times.setdefault(status, [0] * (len(TIME_BUCKETS_MS) + 1))
+        counts[bisect.bisect_left(TIME_BUCKETS_MS, exchange.elapsed_s * 1000)] += 1
+
+    def _violation(self, violation: Violation, exchange: Exchange, test: str, outcome: Outcome) -> None:
         self._failed_tests.add(test)
-        self._write_violation(violation.requirement, test, violation.check, violation.message, exchange)
+        fields: dict[str, Any] = violation.as_dict()
+        del fields["requirement"]
+        if outcome.criteria is not None:
+            expectation = outcome.criteria.expectation
+            fields["replay"] = {
+                "expectation": None if expectation is None else expectation.as_dict(),
+                "volume_size": outcome.criteria.volume_size,
+                "seen_ids": _answered_id(exchange) if violation.check == "id_is_fresh" else [],
+            }
+        self._write_violation(violation.requirement, test, fields, exchange)
 
     def _write_violation(
-        self, requirement: str, test: str, check: str, message: str, exchange: Exchange | None
+        self, requirement: str, test: str, fields: dict[str, Any], exchange: Exchange | None
     ) -> None:
         size = _size(exchange)
         count, smallest = self._violations.get(requirement, (0, size))
@@ -212,16 +317,10 @@ class Ledger:
         if count >= _VIOLATIONS_KEPT and size >= smallest:
             self._write({"kind": "violation-count", "req": requirement, "test": test, "count": 1})
             return
-        line: dict[str, Any] = {
-            "kind": "violation",
-            "req": requirement,
-            "test": test,
-            "check": check,
-            "message": message,
-            "size": size,
-        }
+        line: dict[str, Any] = {"kind": "violation", "req": requirement, "test": test, **fields, "size": size}
         if exchange is not None:
             line["curl"] = exchange.curl()
+            line["exchange"] = har_entry(exchange, redact=self.redact, body_limit=RESPONSE_BODY_KEPT)
         self._write(line)
 
     def _write(self, line: dict[str, Any]) -> None:
@@ -242,6 +341,17 @@ def redact_values(data: Any, redact: Callable[[str], str]) -> Any:
     if isinstance(data, list | tuple):
         return [redact_values(value, redact) for value in data]
     return data
+
+
+def _answered_id(exchange: Exchange) -> list[str]:
+    """The snapshot ID an answer names (the one a duplicate-ID failure is about), as a list."""
+    try:
+        body = exchange.response.json() if exchange.response is not None else None
+    except ValueError:
+        return []
+    summary = next(iter(body.values()), None) if isinstance(body, dict) and len(body) == 1 else None
+    found = summary.get("id") if isinstance(summary, dict) else None
+    return [found] if isinstance(found, str) else []
 
 
 def _size(exchange: Exchange | None) -> int:
@@ -296,24 +406,41 @@ def merge_cleanup(paths: Iterable[Path]) -> Cleanup | None:
 def merge_stats(paths: Iterable[Path]) -> Stats:
     """Sum the figures of every process."""
     cases = creates = 0
+    times: dict[str, list[int]] = {}
     for line in read_lines(paths):
         if line["kind"] == "stats":
             cases += int(line["cases"])
             creates += int(line["creates"])
-    return Stats(cases, creates)
+            for status, counts in line.get("times", {}).items():
+                total = times.setdefault(status, [0] * len(counts))
+                times[status] = [a + int(b) for a, b in zip(total, counts, strict=True)]
+    ordered = sorted(times.items(), key=lambda item: (not item[0].isdigit(), item[0]))
+    return Stats(cases, creates, {status: tuple(counts) for status, counts in ordered})
+
+
+#: What a test showed of a requirement, weakest first: a later, stronger showing replaces an earlier one.
+TEST_OUTCOMES = ("silent", "checked", "violated")
 
 
 @dataclass
 class _Merged:
     ok: int = 0
+    silent: int = 0
+    tests: dict[str, str] = field(default_factory=dict)
     ok_tests: dict[str, None] = field(default_factory=dict)
     ok_evidence: dict[str, None] = field(default_factory=dict)
     violations: list[dict[str, Any]] = field(default_factory=list)
     violation_count: int = 0
     failing_tests: dict[str, None] = field(default_factory=dict)
-    infos: dict[str, None] = field(default_factory=dict)
-    info_curl: str | None = None
+    infos: dict[str, str | None] = field(default_factory=dict)
     skips: dict[str, None] = field(default_factory=dict)
+
+    def saw(self, test: str, outcome: str) -> None:
+        if not test:
+            return
+        before = self.tests.get(test)
+        if before is None or TEST_OUTCOMES.index(outcome) > TEST_OUTCOMES.index(before):
+            self.tests[test] = outcome
 
 
 def merge(paths: Iterable[Path]) -> dict[str, RequirementVerdict]:
@@ -326,59 +453,87 @@ def merge(paths: Iterable[Path]) -> dict[str, RequirementVerdict]:
         entry = merged[line["req"]]
         if kind == "ok":
             entry.ok += int(line["count"])
+            entry.silent += int(line.get("silent", 0))
             entry.ok_tests.update(dict.fromkeys(line["tests"]))
+            for test in line["tests"]:
+                entry.saw(test, "checked")
+            for test in line.get("silent_tests", ()):
+                entry.saw(test, "silent")
             entry.ok_evidence.update(dict.fromkeys(line["evidence"]))
         elif kind in ("violation", "violation-count"):
             entry.violation_count += 1
             entry.failing_tests[line["test"]] = None
+            entry.saw(line["test"], "violated")
             if kind == "violation":
                 entry.violations.append(line)
         elif kind == "info":
-            entry.infos[line["evidence"]] = None
-            entry.info_curl = entry.info_curl or line.get("curl")
+            if entry.infos.get(line["evidence"]) is None:
+                entry.infos[line["evidence"]] = line.get("curl")
+            entry.saw(line.get("test", ""), "silent")
         elif kind == "skip":
             entry.skips[line["reason"]] = None
     return {requirement: _verdict(requirement, entry) for requirement, entry in sorted(merged.items())}
 
 
 def _verdict(requirement: str, entry: _Merged) -> RequirementVerdict:
+    def made(
+        verdict: Verdict, evidence: str, curl: str | None = None, minimal: MinimalCase | None = None
+    ) -> RequirementVerdict:
+        return RequirementVerdict(
+            requirement,
+            verdict,
+            evidence,
+            curl,
+            checked=entry.ok,
+            violations=entry.violation_count,
+            silent=entry.silent,
+            observations=tuple(Observation(_sentence(text), curl) for text, curl in entry.infos.items()),
+            tests=tuple(entry.tests.items()),
+            minimal=minimal,
+        )
+
     if entry.violations:
         # Hypothesis shrinks towards small inputs; the smallest recorded case is the one to hand over.
-        minimal = min(entry.violations, key=lambda v: (int(v["size"]), len(v["message"])))
+        line = min(entry.violations, key=lambda v: (int(v["size"]), len(v["message"])))
+        minimal = _minimal(line)
         tests = _listed(entry.failing_tests)
         evidence = (
             f"{entry.violation_count} violation(s) in {tests}. "
-            f"Minimal case ({minimal['check'] or minimal['test']}):\n{minimal['message']}"
+            f"Minimal case ({minimal.check or minimal.test}):\n{minimal.message}"
         )
-        return RequirementVerdict(
-            requirement,
-            "fail",
-            evidence,
-            minimal.get("curl"),
-            entry.ok,
-            entry.violation_count,
-            document_line(str(minimal["message"])),
-        )
+        return made(FAIL, evidence, line.get("curl"), minimal)
     if entry.ok:
         evidence = f"Checked on {entry.ok} observation(s) in {_listed(entry.ok_tests)}."
         sentences = list(entry.ok_evidence)[:_SENTENCES_SHOWN]
         if sentences:
             evidence += " " + " ".join(_sentence(s) for s in sentences)
-        return RequirementVerdict(requirement, "pass", evidence, None, entry.ok)
+        return made(PASS, evidence)
     if entry.infos:
         sentences = list(entry.infos)
         evidence = " ".join(_sentence(s) for s in sentences[:_SENTENCES_SHOWN])
         if len(sentences) > _SENTENCES_SHOWN:
             evidence += f" (and {len(sentences) - _SENTENCES_SHOWN} more observations)"
-        return RequirementVerdict(requirement, "info", evidence, entry.info_curl)
+        curl = next((c for c in entry.infos.values() if c), None)
+        return made(INFO, evidence, curl)
     reasons = " ".join(_sentence(r) for r in entry.skips) or "Not exercised in this run."
-    return RequirementVerdict(requirement, "skip", reasons)
+    return made(SKIP, reasons)
 
 
-def document_line(message: str) -> str | None:
-    """The document line a violation message was judged by (``Documented: ... (Table 4 .../name)``)."""
-    found = _DOCUMENTED_SOURCE.findall(message)
-    return found[-1].strip() if found else None
+def _minimal(line: Mapping[str, Any]) -> MinimalCase:
+    replay = line.get("replay")
+    return MinimalCase(
+        test=str(line.get("test", "")),
+        check=str(line.get("check", "")),
+        received=str(line.get("received", "")),
+        documented=str(line.get("documented", "")),
+        source=str(line.get("source", "")),
+        message=str(line["message"]),
+        exchange=line.get("exchange"),
+        expectation=replay.get("expectation") if replay else None,
+        volume_size=replay.get("volume_size") if replay else None,
+        replayable=replay is not None,
+        seen_ids=tuple(replay.get("seen_ids", ())) if replay else (),
+    )
 
 
 def _listed(tests: dict[str, None]) -> str:

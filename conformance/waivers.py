@@ -27,11 +27,7 @@ from typing import Any
 import yaml
 
 from conformance.errors import UsageError
-
-#: The verdict a waived failure is reported with.
-WAIVED = "waived"
-FAIL = "fail"
-PASS = "pass"
+from conformance.verdicts import FAIL, PASS, WAIVED
 
 _ENTRY_KEYS = frozenset({"id", "reason", "expires"})
 

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import bisect
 from pathlib import Path
 
-from conformance.checks.model import Outcome, Violation
+from conformance.checks.model import Criteria, Expectation, Outcome, Violation
 from conformance.exchange import Exchange, Received, SentRequest
 from conformance.ledger import (
+    NO_RESPONSE,
+    TIME_BUCKETS_MS,
     Cleanup,
     Ledger,
     LeftSnapshot,
-    document_line,
+    Observation,
     ledger_files,
     merge,
     merge_cleanup,
     merge_stats,
     read_target,
 )
+from conformance.recording import exchange_from_entry
 
 URL = "http://127.0.0.1:9/v2/p/snapshots"
 
@@ -29,8 +33,8 @@ def outcome(checked: set[str], *violations: Violation, infos: tuple[tuple[str, s
     return Outcome(frozenset(checked), violations, infos)
 
 
-def broken(requirement: str, message: str = "Received: 202\nDocumented: 400 (Table 4)") -> Violation:
-    return Violation(requirement, "status_matches_expectation", message)
+def broken(requirement: str, received: str = "202", source: str = "Table 4") -> Violation:
+    return Violation(requirement, "status_matches_expectation", received, "400", source)
 
 
 def test_fail_beats_pass_across_processes(tmp_path: Path) -> None:
@@ -67,7 +71,7 @@ def test_the_smallest_failing_case_is_the_reproduction(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "a.jsonl")
     for size in (300, 40, 120):
         body = b"x" * size
-        ledger.record(outcome(set(), broken("REQ-NAME", f"Received: {size}")), exchange(body), test="t")
+        ledger.record(outcome(set(), broken("REQ-NAME", f"{size}")), exchange(body), test="t")
     ledger.close()
     verdict = merge([ledger.path])["REQ-NAME"]
     assert verdict.violations == 3
@@ -101,8 +105,8 @@ def test_a_broken_requirement_is_not_also_counted_as_passed(tmp_path: Path) -> N
     ledger.record(outcome({"RSP-ECHO", "OP-ACCEPT"}, broken("RSP-ECHO")), exchange(), test="t")
     ledger.close()
     verdicts = merge([ledger.path])
-    assert verdicts["RSP-ECHO"].observations == 0
-    assert verdicts["OP-ACCEPT"].observations == 1
+    assert verdicts["RSP-ECHO"].checked == 0
+    assert verdicts["OP-ACCEPT"].checked == 1
 
 
 def test_the_current_test_names_unnamed_observations(tmp_path: Path) -> None:
@@ -126,7 +130,7 @@ def test_stats_and_target_merge(tmp_path: Path) -> None:
     stats = merge_stats(paths)
     assert (stats.cases, stats.creates) == (7, 4)
     assert read_target(paths) == {"base_url": "http://127.0.0.1:1"}
-    assert merge(paths)["RSP-NO-5XX"].observations == 7
+    assert merge(paths)["RSP-NO-5XX"].checked == 7
 
 
 def test_an_unused_ledger_writes_no_file(tmp_path: Path) -> None:
@@ -154,11 +158,98 @@ def test_cleanups_of_every_process_add_up(tmp_path: Path) -> None:
     assert "s1" not in merge(ledger_files(tmp_path))
 
 
-def test_a_failure_names_the_document_line_it_broke(tmp_path: Path) -> None:
+def test_a_failure_names_the_document_line_it_broke_from_the_violation_fields(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "a.jsonl")
-    message = "Received: 202\nDocumented: 400 for a long name (Table 4 CinderCreateSnapshotOption/name)"
-    ledger.record(outcome({"REQ-NAME"}, broken("REQ-NAME", message)), exchange(), test="t")
+    # A parenthesis in the received text must not be taken for the source, as a parsed message would.
+    violation = Violation("REQ-NAME", "status_matches_expectation", "202 (Accepted)", "400 for a long name",
+                          "Table 4 CinderCreateSnapshotOption/name")  # fmt: skip
+    ledger.record(outcome({"REQ-NAME"}, violation), exchange(), test="t")
+    ledger.observe("LIFE-READ", ok=False, evidence="GET answered 500 (server error)", test="t")
     ledger.close()
-    verdict = merge(ledger_files(tmp_path))["REQ-NAME"]
-    assert verdict.document_line == "Table 4 CinderCreateSnapshotOption/name"
-    assert document_line("Received: 1\nDocumented: 2") is None
+    verdicts = merge(ledger_files(tmp_path))
+    minimal = verdicts["REQ-NAME"].minimal
+    assert minimal is not None
+    assert verdicts["REQ-NAME"].broken_source == "Table 4 CinderCreateSnapshotOption/name"
+    assert (minimal.received, minimal.documented) == ("202 (Accepted)", "400 for a long name")
+    assert minimal.message == violation.message
+    assert verdicts["LIFE-READ"].broken_source is None
+
+
+def test_silences_are_kept_whatever_the_verdict_with_each_test_and_counts(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "a.jsonl")
+    sentence = "undocumented summary fields (document silent): ['extra']"
+    for _ in range(3):
+        ledger.record(
+            outcome({"RSP-202-SCHEMA"}, infos=(("RSP-202-SCHEMA", sentence),)), exchange(), test="t1"
+        )
+    ledger.record(outcome({"RSP-202-SCHEMA"}, broken("RSP-202-SCHEMA")), exchange(), test="t2")
+    ledger.info("ADV-AUTOBK", "received 202", exchange(), test="t3")
+    ledger.close()
+    verdicts = merge([ledger.path])
+    schema = verdicts["RSP-202-SCHEMA"]
+    assert schema.verdict == "fail"
+    assert schema.observations == (Observation(sentence + ".", exchange().curl()),)
+    assert (schema.checked, schema.violations, schema.silent) == (3, 1, 3)
+    assert schema.tests == (("t1", "checked"), ("t2", "violated"))
+    assert verdicts["ADV-AUTOBK"].tests == (("t3", "silent"),)
+
+
+def test_a_create_failure_keeps_its_exchange_and_what_it_was_judged_by(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "a.jsonl", redact=lambda text: text.replace("secret-token-1", "***"))
+    expectation = Expectation("refuse", "REQ-NAME", "invalid-body", "too long")
+    body = b'{"snapshot":{"name":"secret-token-1"}}'
+    judged = Outcome(frozenset({"REQ-NAME"}), (broken("REQ-NAME"),), criteria=Criteria(expectation, 40))
+    ledger.record(judged, exchange(body), test="t")
+    ledger.observe("LIFE-READ", ok=False, evidence="GET answered 500", exchange=exchange(), test="t")
+    ledger.close()
+    assert "secret-token-1" not in ledger.path.read_text(encoding="utf-8")
+    verdicts = merge([ledger.path])
+    minimal = verdicts["REQ-NAME"].minimal
+    assert minimal is not None
+    assert minimal.replayable
+    assert Expectation.from_dict(minimal.expectation or {}) == expectation
+    assert minimal.volume_size == 40
+    assert minimal.exchange is not None
+    assert exchange_from_entry(minimal.exchange).request.body == b'{"snapshot":{"name":"***"}}'
+    lifecycle = verdicts["LIFE-READ"].minimal
+    assert lifecycle is not None
+    assert not lifecycle.replayable
+    assert "replay" not in lifecycle.as_dict()
+
+
+def test_response_times_are_counted_per_status_code(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "a.jsonl")
+    for seconds in (0.0005, 0.003, 0.003, 20.0):
+        timed = Exchange(exchange().request, Received(400, {}, b"{}"), None, seconds)
+        ledger.record(outcome({"REQ-NAME"}), timed, test="t")
+    ledger.observe("LIFE-READ", ok=True, evidence="read", exchange=Exchange(exchange().request, None, "x"))
+    ledger.close()
+    times = merge_stats([ledger.path]).response_times
+    assert list(times) == ["400", NO_RESPONSE]
+    assert times["400"][0] == 1
+    assert times["400"][bisect.bisect_left(TIME_BUCKETS_MS, 3.0)] == 2
+    assert times["400"][-1] == 1
+    assert sum(times[NO_RESPONSE]) == 1
+
+
+def test_a_test_that_only_met_silences_is_not_listed_as_checking(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "a.jsonl")
+    ledger.record(outcome({"REQ-NAME"}), exchange(), test="checks")
+    ledger.record(outcome(set(), infos=(("REQ-NAME", "null name refused"),)), exchange(), test="probes")
+    ledger.close()
+    verdict = merge([ledger.path])["REQ-NAME"]
+    assert dict(verdict.tests) == {"checks": "checked", "probes": "silent"}
+    assert "probes" not in verdict.evidence
+
+
+def test_a_reused_id_failure_keeps_the_id_it_was_compared_with(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "a.jsonl")
+    answered = Exchange(exchange().request, Received(202, {}, b'{"snapshot": {"id": "snap-1"}}'))
+    reused = Violation(
+        "RSP-ID-UNIQUE", "id_is_fresh", 'id = "snap-1"', "a new id", "Table 6 SnapshotSummary/id"
+    )
+    ledger.record(Outcome(frozenset(), (reused,), criteria=Criteria(None, None)), answered, test="t")
+    ledger.close()
+    minimal = merge([ledger.path])["RSP-ID-UNIQUE"].minimal
+    assert minimal is not None
+    assert minimal.seen_ids == ("snap-1",)

@@ -11,7 +11,7 @@ from conformance.checks.body import (
     summary_matches_schema,
 )
 from conformance.checks.echo import snapshot_echoes_request
-from conformance.checks.model import CheckContext, Outcome, Violation, view, violation
+from conformance.checks.model import CheckContext, Criteria, Outcome, Violation, view, violation
 from conformance.checks.status import (
     SMALL_BODY_BYTES,
     content_type_is_json,
@@ -47,6 +47,7 @@ def check_create(exchange: Exchange, ctx: CheckContext) -> Outcome:
     """Run every check that applies to a create exchange and say what it proved."""
     contract, expectation = ctx.contract, ctx.expectation
     response = exchange.response
+    criteria = Criteria(expectation, ctx.volume_size)
     if response is None:
         requirement = expectation.requirement if expectation is not None else "RSP-NO-5XX"
         failure = violation(
@@ -56,7 +57,7 @@ def check_create(exchange: Exchange, ctx: CheckContext) -> Outcome:
             "an HTTP response",
             contract.response_source(contract.accepted_status).split("/")[0],
         )
-        return Outcome(frozenset({requirement}), (failure,))
+        return Outcome(frozenset({requirement}), (failure,), criteria=criteria)
 
     status, body = response.status, response.body
     sent_bytes = len(exchange.request.body or b"")
@@ -114,7 +115,7 @@ def check_create(exchange: Exchange, ctx: CheckContext) -> Outcome:
         violations += refusal_matches_envelope(
             contract, status, value if is_json else body.decode("utf-8", "replace")
         )
-    return Outcome(frozenset(checked), tuple(violations), tuple(infos))
+    return Outcome(frozenset(checked), tuple(violations), tuple(infos), criteria)
 
 
 def _summary_checks(

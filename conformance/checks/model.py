@@ -14,11 +14,34 @@ from conformance.contract import JSON, Contract
 
 @dataclass(frozen=True)
 class Violation:
-    """One rule of the document that a response broke, with the received and documented values."""
+    """One rule of the document that a response broke: what was received, what is documented, and where.
+
+    Every report renders these fields; ``message`` is only their plain-text form.
+    """
 
     requirement: str
     check: str
-    message: str
+    received: str
+    documented: str
+    #: The document line the rule comes from (a schema's ``x-source``, e.g. ``Table 4 .../name``), or "".
+    source: str = ""
+
+    @property
+    def message(self) -> str:
+        """``Received: ...`` / ``Documented: ... (source)``, the form a failing test prints."""
+        where = f" ({self.source})" if self.source else ""
+        return f"Received: {self.received}\nDocumented: {self.documented}{where}"
+
+    def as_dict(self) -> dict[str, str]:
+        """The violation as JSON-ready data, its message included."""
+        return {
+            "requirement": self.requirement,
+            "check": self.check,
+            "received": self.received,
+            "documented": self.documented,
+            "source": self.source,
+            "message": self.message,
+        }
 
 
 @dataclass(frozen=True)
@@ -35,6 +58,27 @@ class Expectation:
     requirement: str
     refusal: str | None = None
     reason: str = ""
+
+    def as_dict(self) -> dict[str, str | None]:
+        """The expectation as JSON-ready data (``from_dict`` reads it back)."""
+        return {
+            "outcome": self.outcome,
+            "requirement": self.requirement,
+            "refusal": self.refusal,
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> Expectation:
+        """The expectation ``as_dict`` wrote; raises ValueError when ``data`` is not one."""
+        outcome = data.get("outcome")
+        requirement = data.get("requirement")
+        refusal = data.get("refusal")
+        if outcome not in ("accept", "refuse", "either") or not isinstance(requirement, str):
+            raise ValueError(f"not an expectation: {data!r}")
+        if refusal is not None and not isinstance(refusal, str):
+            raise ValueError(f"not a refusal kind: {refusal!r}")
+        return cls(outcome, requirement, refusal, str(data.get("reason") or ""))
 
 
 #: The refusal kind of requests sent without valid credentials (any 4xx refuses them).
@@ -55,12 +99,22 @@ class CheckContext:
 
 
 @dataclass(frozen=True)
+class Criteria:
+    """What ``check_create`` judged an exchange against, so the same judgement can be made again later."""
+
+    expectation: Expectation | None
+    volume_size: int | None
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What one exchange proved: requirements exercised, violations found, silences observed."""
 
     checked: frozenset[str]
     violations: tuple[Violation, ...]
     infos: tuple[tuple[str, str], ...] = ()
+    #: Set by ``check_create``: the expectation and disk size used, None for other checks.
+    criteria: Criteria | None = None
 
     @property
     def ok(self) -> bool:
@@ -73,8 +127,7 @@ class Outcome:
 
 def violation(requirement: str, check: str, received: str, documented: str, source: str) -> Violation:
     """A violation whose message reads ``Received: ...`` / ``Documented: ... (source)``."""
-    where = f" ({source})" if source else ""
-    return Violation(requirement, check, f"Received: {received}\nDocumented: {documented}{where}")
+    return Violation(requirement, check, received, documented, source)
 
 
 def shown(value: object, limit: int = 200) -> str:

@@ -7,6 +7,7 @@ import click
 from conformance.cli.cleanup import cleanup
 from conformance.cli.compare import compare
 from conformance.cli.mock import mock
+from conformance.cli.replay import replay
 from conformance.cli.report import report
 from conformance.cli.run import run
 from conformance.cli.spec import spec
@@ -18,3 +19,4 @@ ALL.append(report)
 ALL.append(mock)
 ALL.append(run)
 ALL.append(cleanup)
+ALL.append(replay)

@@ -26,10 +26,6 @@ from conformance.plugin.redaction import redact_test_report, scrub_files
 from conformance.plugin.runtime import SuiteRuntime
 from conformance.settings import RunSettings, build, from_wire, to_wire
 
-#: The environment variable the token may come from (so it stays out of process listings and shell history).
-TOKEN_VARIABLE = "EVS_TOKEN"
-#: The environment variable the identity service password comes from (never an option).
-PASSWORD_VARIABLE = "EVS_PASSWORD"
 #: A test running longer than this gets a line saying which it is.
 SLOW_TEST_S = 5.0
 MARKER = "requirement"

@@ -1,1 +1,3 @@
-"""What a run leaves behind: ``conformance.json``, ``conformance.md``, Allure labels and attachments."""
+"""What a run leaves behind, all written from its one result, ``conformance.json``: conformance.md, junit.xml,
+Allure results per requirement, conformance.html, the console's closing lines, and the HAR file of its
+exchanges (written as they happen)."""

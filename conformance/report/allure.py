@@ -17,34 +17,28 @@ from allure_pytest.utils import ALLURE_LABEL_MARK, ALLURE_LINK_MARK
 
 from conformance.contract import Contract
 from conformance.exchange import Exchange
+from conformance.report.allure_results import EPIC, feature, severity_level
 
 if TYPE_CHECKING:
     from conformance.requirements import Requirement
 
-#: The Allure epic: the API the operation belongs to.
-EPIC = "Elastic Volume Service (EVS) API"
-_SEVERITY_BY_PREFIX = {
-    "OP-": Severity.CRITICAL,
-    "AUTH-": Severity.CRITICAL,
-    "RSP-NO-5XX": Severity.CRITICAL,
-    "ADV-": Severity.MINOR,
-}
+__all__ = [
+    "EPIC",
+    "attach_exchange",
+    "document_link",
+    "feature",
+    "render_exchange",
+    "requirement_marks",
+    "severity",
+]
+
 _SEVERITY_ORDER = list(Severity)
 _BODY_SHOWN = 16_384
 
 
-def feature(contract: Contract) -> str:
-    """The Allure feature: the operation, named as the document names it."""
-    summary = contract.operation.get("summary") or contract.operation.get("operationId", "")
-    return f"{summary} (POST {contract.path_template})"
-
-
 def severity(requirement_id: str) -> Severity:
     """How much a broken requirement matters: the operation and authentication most, advice least."""
-    for prefix, level in _SEVERITY_BY_PREFIX.items():
-        if requirement_id.startswith(prefix):
-            return level
-    return Severity.NORMAL
+    return Severity(severity_level(requirement_id))
 
 
 def document_link(contract: Contract, source: str) -> str:

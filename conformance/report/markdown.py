@@ -2,7 +2,8 @@
 
 A table of every requirement with its verdict and the document line it rests on, then each failure with its
 evidence, the line of the document it broke and a minimal reproduction (the token read from ``$EVS_TOKEN``),
-then the waived failures, what the document left open (``info``), what was skipped, and the cleanup.
+then the waived failures, what the target did where the document is silent (for every requirement, whatever
+its verdict), what was skipped, and the cleanup.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from conformance.verdicts import FAIL, INCOMPLETE, INFO, SKIP, WAIVED
+
 FILENAME = "conformance.md"
-_MARK = {"pass": "pass", "fail": "**FAIL**", "waived": "waived", "info": "info", "skip": "skip"}
+_MARK = {FAIL: "**FAIL**"}
 
 
 def render(report: Mapping[str, Any]) -> str:
@@ -24,31 +27,49 @@ def render(report: Mapping[str, Any]) -> str:
         f"| {_cell(row['title'])} |"
         for row in rows
     ]
-    failures = [row for row in rows if row["verdict"] == "fail"]
+    failures = [row for row in rows if row["verdict"] == FAIL]
     if failures:
         lines += ["", "## Failures"]
         for row in failures:
             lines += _failure(row)
-    waived = [row for row in rows if row["verdict"] == "waived"]
+    waived = [row for row in rows if row["verdict"] == WAIVED]
     if waived:
         lines += ["", "## Waived"]
         for row in waived:
             lines += _waived(row)
-    for verdict, heading in (("info", "Where the document is silent"), ("skip", "Skipped")):
-        chosen = [row for row in rows if row["verdict"] == verdict]
-        if chosen:
-            lines += ["", f"## {heading}", ""]
-            lines += [f"- **{row['id']}**: {row['evidence'].strip()}" for row in chosen]
+    lines += _silences(rows)
+    skipped = [row for row in rows if row["verdict"] == SKIP]
+    if skipped:
+        lines += ["", "## Skipped", ""]
+        lines += [f"- **{row['id']}**: {row['evidence'].strip()}" for row in skipped]
     lines += _unused_waivers(report)
     lines += _cleanup(report.get("cleanup"))
     return "\n".join(lines) + "\n"
 
 
 def document_line(row: Mapping[str, Any]) -> str:
-    """Where the document states the requirement, and the field a failure broke when the check named it."""
+    """Where the document states the requirement, the field a failure broke, and the page line."""
     source = row.get("source") or "-"
-    broken = row.get("document_line")
-    return f"{source}; broken: {broken}" if broken and broken != source else source
+    broken = row.get("broken_source")
+    text = f"{source}; broken: {broken}" if broken and broken != source else source
+    line = row.get("document_line")
+    return f"{text} (line {line})" if isinstance(line, int) else text
+
+
+def _silences(rows: list[Mapping[str, Any]]) -> list[str]:
+    """What the target did where the document is silent, for every requirement that saw it."""
+    noted = [row for row in rows if row.get("observations") or row["verdict"] == INFO]
+    if not noted:
+        return []
+    lines = ["", "## Where the document is silent", ""]
+    for row in noted:
+        observations = row.get("observations") or [{"sentence": row["evidence"].strip()}]
+        lines.append(f"- **{row['id']}** ({row['verdict']}):")
+        for observation in observations:
+            lines.append(f"  - {observation['sentence']}")
+            if observation.get("curl"):
+                lines += ["", "    ```sh", f"    {observation['curl']}", "    ```", ""]
+    return lines
 
 
 def _header(report: Mapping[str, Any]) -> list[str]:
@@ -62,6 +83,11 @@ def _header(report: Mapping[str, Any]) -> list[str]:
     lines = [
         f"# EVS snapshot conformance: {report['verdict'].upper()}",
         "",
+        *(
+            [f"**The run did not complete: {report.get('incomplete_reason') or 'no reason given'}.**", ""]
+            if report["verdict"] == INCOMPLETE or report.get("incomplete_reason")
+            else []
+        ),
         f"- Operation: `{report.get('operation', '')}` ({profile})",
         f"- Target: {where}, project `{target.get('project_id', '?')}`",
         f"- Disks: {disks}",
@@ -83,8 +109,10 @@ def _failure(row: Mapping[str, Any]) -> list[str]:
         "",
         f"Document: {row.get('source') or '-'}",
     ]
-    if row.get("document_line"):
-        lines.append(f"Broken line: {row['document_line']}")
+    if row.get("broken_source"):
+        line = row.get("document_line")
+        at = f" (line {line} of the page)" if isinstance(line, int) else ""
+        lines.append(f"Broken line: {row['broken_source']}{at}")
     lines += ["", "```text", row["evidence"].strip(), "```"]
     if row.get("reproduction"):
         lines += [

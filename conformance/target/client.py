@@ -181,6 +181,7 @@ class Target:
         token: str | _Default | None = CONFIGURED_TOKEN,
         content_type: str | None = JSON_MEDIA_TYPE,
         path: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Exchange:
         """POST a snapshot: ``body`` serialised as JSON, or ``raw`` bytes as they are.
 
@@ -209,7 +210,13 @@ class Target:
             record.key = key
         try:
             exchange = self._send_request(
-                "POST", target_path, body=body, raw=raw, token=token, content_type=content_type
+                "POST",
+                target_path,
+                body=body,
+                raw=raw,
+                token=token,
+                content_type=content_type,
+                headers=headers,
             )
         except BaseException as exc:
             # An interrupt or the deadline while the create was on its way: it may have been acted on.

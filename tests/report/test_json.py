@@ -9,7 +9,7 @@ import pytest
 
 from conformance.contract import load_contract
 from conformance.errors import ToolError
-from conformance.ledger import RequirementVerdict, Stats
+from conformance.ledger import TIME_BUCKETS_MS, MinimalCase, RequirementVerdict, Stats
 from conformance.report import json as json_report
 from conformance.requirements import load_requirements
 from conformance.settings import RunSettings, TargetSettings
@@ -62,7 +62,9 @@ def test_info_and_skip_do_not_fail_the_run() -> None:
 
 def test_stats_target_and_no_token() -> None:
     report = build({})
-    assert report["stats"] == {"cases": 120, "duration_s": 2.0, "creates": 30, "cases_per_s": 60.0}
+    stats = dict(report["stats"])  # type: ignore[call-overload]
+    assert stats.pop("response_times") == {"buckets_ms": list(TIME_BUCKETS_MS), "by_status": {}}
+    assert stats == {"cases": 120, "duration_s": 2.0, "creates": 30, "cases_per_s": 60.0}
     assert report["target"]["base_url"] == "http://127.0.0.1:9"  # type: ignore[index]
     assert report["seed"] == 7
     assert report["api_version"] == "v2"
@@ -106,9 +108,9 @@ def test_the_report_carries_cleanup_and_the_broken_document_line() -> None:
     from conformance.ledger import Cleanup, LeftSnapshot
 
     settings = RunSettings(profile="huawei", target=TARGET, reports_dir=Path("r"), max_creates=60)
-    failing = RequirementVerdict(
-        "REQ-NAME", "fail", "x", None, 0, 1, "Table 4 CinderCreateSnapshotOption/name"
-    )
+    source = "Table 4 CinderCreateSnapshotOption/name"
+    minimal = MinimalCase("t", "status_matches_expectation", "202", "400", source, "Received: 202")
+    failing = RequirementVerdict("REQ-NAME", "fail", "x", None, violations=1, minimal=minimal)
     report = json_report.build(
         settings=settings,
         contract=load_contract("huawei"),
@@ -127,7 +129,14 @@ def test_the_report_carries_cleanup_and_the_broken_document_line() -> None:
     }
     assert report["max_creates"] == 60
     row = next(r for r in report["requirements"] if r["id"] == "REQ-NAME")  # type: ignore[attr-defined]
-    assert row["document_line"] == "Table 4 CinderCreateSnapshotOption/name"
+    # The row of the page the failure broke, found in the page text (spec/source/create-evs-snapshot.txt).
+    page = (Path(__file__).parents[2] / "spec" / "source" / "create-evs-snapshot.txt").read_text()
+    assert page.splitlines()[row["document_line"] - 1] == "name"
+    assert "Table 4 CinderCreateSnapshotOption" in page.splitlines()[row["document_line"] - 47]
+    assert (row["document_ref"], row["broken_source"]) == (source, source)
+    assert row["minimal_case"]["received"] == "202"
+    other = next(r for r in report["requirements"] if r["id"] == "REQ-JSON")  # type: ignore[attr-defined]
+    assert page.splitlines()[other["document_line"] - 1] == "Status Codes"
     lines = json_report.summary_lines(report)
     assert "evs-conformance: cleanup deleted 2 snapshot(s) and saw each gone; 1 left behind:" in lines
     assert "  LEFT snap-1: DELETE refused: 400" in lines

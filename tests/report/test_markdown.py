@@ -62,7 +62,7 @@ def test_info_and_skips_are_listed_with_their_evidence() -> None:
     text = markdown.render(
         report([row("ADV-AUTOBK", "info", evidence="Accepted."), row("LIFE-READ", "skip")])
     )
-    assert "## Where the document is silent\n\n- **ADV-AUTOBK**: Accepted." in text
+    assert "## Where the document is silent\n\n- **ADV-AUTOBK** (info):\n  - Accepted." in text
     assert "## Skipped\n\n- **LIFE-READ**: E." in text
     assert "## Failures" not in text
 
@@ -73,13 +73,17 @@ def test_a_failure_names_its_document_lines_and_a_masked_reproduction() -> None:
         "verdict": "fail",
         "title": "name is at most 64 characters",
         "source": "Table 4",
-        "document_line": "Table 4 CinderCreateSnapshotOption/name",
+        "broken_source": "Table 4 CinderCreateSnapshotOption/name",
+        "document_line": 121,
         "evidence": "1 violation(s).",
         "reproduction": 'curl -i -X POST http://x -H "X-Auth-Token: $EVS_TOKEN"',
     }
     text = markdown.render(report([row], verdict="fail"))
-    assert "| REQ-NAME | **FAIL** | Table 4; broken: Table 4 CinderCreateSnapshotOption/name |" in text
-    assert "Broken line: Table 4 CinderCreateSnapshotOption/name" in text
+    assert (
+        "| REQ-NAME | **FAIL** | Table 4; broken: Table 4 CinderCreateSnapshotOption/name (line 121) |"
+        in text
+    )
+    assert "Broken line: Table 4 CinderCreateSnapshotOption/name (line 121 of the page)" in text
     assert "(the token is read from `$EVS_TOKEN`, never written here)" in text
     assert '-H "X-Auth-Token: $EVS_TOKEN"' in text
 
@@ -108,3 +112,16 @@ def test_cleanup_lists_what_was_left_with_ids() -> None:
     assert "| `snap-1` | DELETE refused: 400 |" in text
     skipped = {"deleted": 0, "left": [], "skipped": "off (--no-cleanup)"}
     assert "Cleanup: off (--no-cleanup)." in markdown.render({**report([]), "cleanup": skipped})
+
+
+def test_observations_are_shown_whatever_the_verdict_and_an_incomplete_run_says_why() -> None:
+    passed = row("RSP-202-SCHEMA", "pass", document_line=151)  # type: ignore[arg-type]
+    passed["observations"] = [{"sentence": "undocumented summary fields: ['extra'].", "curl": "curl -i x"}]
+    incomplete = report([passed], verdict="incomplete")
+    incomplete["incomplete_reason"] = "interrupted (Ctrl-C)"
+    text = markdown.render(incomplete)
+    assert text.startswith("# EVS snapshot conformance: INCOMPLETE")
+    assert "**The run did not complete: interrupted (Ctrl-C).**" in text
+    assert "| RSP-202-SCHEMA | pass | Table 4 (line 151) |" in text
+    assert "- **RSP-202-SCHEMA** (pass):\n  - undocumented summary fields: ['extra']." in text
+    assert "    curl -i x" in text
