@@ -265,6 +265,8 @@ _TABLE = (
            default=(), kind="value", group="run", metavar="IDS"),
     Option("fail_on_skip", "Exit 1 when any requirement was skipped (a coverage gate for CI).", boolean,
            default=False, kind="flag", group="run"),
+    Option("min_reached", "Exit 1 unless at least this share (0 to 1) of the selected requirements was "
+           "reached (a coverage gate for CI).", _number(minimum=0, maximum=1), group="run", metavar="SHARE"),
     Option("waivers", "YAML of accepted failures: waivers: [{id, reason, expires}].", _file, group="run",
            metavar="FILE"),
     # -- reports ------------------------------------------------------------------------------------

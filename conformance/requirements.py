@@ -12,7 +12,6 @@ Example::
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,9 +86,3 @@ def load_requirements(path: Path | None = None) -> tuple[Requirement, ...]:
     except OSError as exc:
         raise SpecError(f"{path}: cannot read the requirement catalogue: {exc.strerror}") from exc
     return parse_requirements(text, source=str(path))
-
-
-def selected(requirement_id: str, patterns: tuple[str, ...]) -> bool:
-    """Whether a requirement is among ``patterns`` (IDs or shell-style patterns such as ``RSP-*``); an empty
-    selection selects every requirement."""
-    return not patterns or any(fnmatch.fnmatchcase(requirement_id, p) for p in patterns)

@@ -134,6 +134,8 @@ class RunSettings:
     requirements: tuple[str, ...] = ()
     #: A skipped requirement fails the run.
     fail_on_skip: bool = False
+    #: The share of the selected requirements the run must reach (0 to 1), or None for no such gate.
+    min_reached: float | None = None
     #: When the run began (``time.monotonic()``, system-wide): the deadline counts from here in every process.
     started_at: float | None = None
     #: The front end that made these settings, so messages name options as the user typed them.
@@ -240,10 +242,26 @@ def build(resolved: Resolved, *, spell: Spell, front_end: str = "cli") -> RunSet
         cleanup_timeout_s=values["cleanup_timeout"],
         dry_run=values["dry_run"],
         workers=values["workers"],
-        requirements=values["requirements"],
+        requirements=_selected(values["requirements"], spell(OPTIONS["requirements"])),
         fail_on_skip=values["fail_on_skip"],
+        min_reached=values["min_reached"],
         front_end=front_end,
     )
+
+
+def _selected(patterns: tuple[str, ...], flag: str) -> tuple[str, ...]:
+    """The requirement IDs a selection names (every one when empty); UsageError for one naming nothing."""
+    if not patterns:
+        return ()
+    from conformance.report.coverage import select_requirements
+    from conformance.requirements import load_requirements
+
+    known = [r.id for r in load_requirements()]
+    try:
+        chosen = select_requirements(",".join(patterns), known)
+    except UsageError as exc:
+        raise UsageError(str(exc).replace("--requirements", flag)) from None
+    return tuple(rid for rid in known if rid in chosen)
 
 
 def credentials_of(values: Mapping[str, Any]) -> PasswordCredentials:

@@ -6,7 +6,7 @@ Example::
 
     run_verdict(["pass", "waived", "info"])                       # "pass"
     run_verdict(["pass"], incomplete_reason="interrupted")        # "incomplete"
-    run_verdict(["fail"], incomplete_reason="interrupted")        # "fail": a failure found stays found
+    run_verdict(["fail"], incomplete_reason="interrupted")        # "incomplete"; the rows keep the failure
 """
 
 from __future__ import annotations
@@ -37,10 +37,12 @@ REACHED: Final = frozenset({PASS, FAIL, WAIVED, INFO})
 
 
 def run_verdict(verdicts: Iterable[str], *, incomplete_reason: str | None = None) -> RunVerdict:
-    """The run's verdict from its requirements' verdicts: fail on any failure, else incomplete, else pass.
+    """The run's verdict from its requirements' verdicts: incomplete when the run stopped early, else fail on
+    any failure, else pass.
 
-    A failure outranks an interruption: what was already shown broken does not depend on what was not run.
+    A run that stopped early says so first: its rows keep every failure it found, but the run as a whole
+    proved less than it set out to, and a CI job must not read it as an ordinary pass or fail.
     """
-    if any(verdict == FAIL for verdict in verdicts):
-        return FAIL
-    return INCOMPLETE if incomplete_reason else PASS
+    if incomplete_reason:
+        return INCOMPLETE
+    return FAIL if any(verdict == FAIL for verdict in verdicts) else PASS

@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 from conformance.errors import UsageError
-from conformance.verdicts import FAIL, PASS, WAIVED
+from conformance.verdicts import FAIL, INCOMPLETE, PASS, WAIVED
 
 _ENTRY_KEYS = frozenset({"id", "reason", "expires"})
 
@@ -153,6 +153,8 @@ def apply_waivers(report: Mapping[str, Any], waivers: Iterable[Waiver], *, today
     # A run that failed for a reason outside the requirements (none of them failed) cannot be waived.
     unwaivable = result.get("verdict") == FAIL and not failed_before
     result["verdict"] = FAIL if failing_now or unwaivable else PASS
+    if result.get("incomplete_reason"):
+        result["verdict"] = INCOMPLETE
     result["waivers"] = {"applied": applied, "unused": unused}
     if isinstance(result.get("counts"), Mapping):
         tally = Counter(str(requirement.get("verdict")) for requirement in requirements)

@@ -62,7 +62,7 @@ def test_a_spent_budget_skips_what_it_could_not_reach_and_says_so(mock: RunningM
     }
     assert starved
     assert all("create budget exhausted (--max-creates 2)" in reason for reason in starved.values())
-    assert "not reached within --max-creates 2: " in result.stdout
+    assert "not reached within the create budget of 2: " in result.stdout
     assert next(iter(starved)) in result.stdout
     # Refusals cost no budget: the requirements about refused bodies were still judged.
     verdicts = {row["id"]: row["verdict"] for row in report["requirements"]}

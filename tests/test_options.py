@@ -66,6 +66,7 @@ def samples(files: dict[str, Path], tmp_path: Path) -> dict[str, tuple[Any, Any]
         "workers": ("2", 2),
         "requirements": ("REQ-NAME,rsp-*", ("REQ-NAME", "RSP-*")),
         "fail_on_skip": (True, True),
+        "min_reached": ("0.9", 0.9),
         "waivers": (str(files["waivers.yaml"]), files["waivers.yaml"]),
         "reports": (str(tmp_path / "out"), tmp_path / "out"),
         "verbose": (True, True),
@@ -260,7 +261,7 @@ def test_pyproject_holds_the_settings_when_there_is_no_file_of_ours(tmp_path: Pa
 
 
 # -- checks of single values ------------------------------------------------------------------------------
-NUMERIC = [o for o in OPTIONS.values() if o.metavar in ("N", "SECONDS")]
+NUMERIC = [o for o in OPTIONS.values() if o.metavar in ("N", "SECONDS", "SHARE")]
 
 
 @pytest.mark.parametrize("option", NUMERIC, ids=lambda o: o.name)

@@ -180,21 +180,6 @@ def test_a_run_reports_every_requirement(pytester: pytest.Pytester) -> None:
     assert "evs-conformance: PASS" in result.stdout.str()
 
 
-def test_allure_labels_are_set_once_per_test(pytester: pytest.Pytester) -> None:
-    allure_dir = pytester.path / "allure"
-    run(pytester, SUITE, "--evs-no-lifecycle", f"--alluredir={allure_dir}")
-    results = [json.loads(p.read_text(encoding="utf-8")) for p in allure_dir.glob("*-result.json")]
-    (names,) = [r for r in results if r["name"].startswith("test_names")]
-    stories = [label["value"] for label in names["labels"] if label["name"] == "story"]
-    assert stories == ["REQ-NAME"]
-    assert [label["value"] for label in names["labels"] if label["name"] == "as_id"] == ["REQ-NAME"]
-    assert len(names.get("attachments", [])) == 1
-    attachment = (allure_dir / names["attachments"][0]["source"]).read_text(encoding="utf-8")
-    assert "x-auth-token: ***" in attachment.lower()
-    assert "mock-token" not in attachment
-    assert any(link["name"] == "Table 4" for link in names["links"])
-
-
 def test_failures_carry_a_reproduction_and_fail_the_run(pytester: pytest.Pytester) -> None:
     result, report = run(pytester, BROKEN)
     result.assert_outcomes(failed=2)

@@ -23,7 +23,7 @@ from typing import Any
 import click
 
 from conformance import config as config_file
-from conformance.cli import EXIT_FAILED, EXIT_OK, EXIT_TOOL_ERROR
+from conformance.cli import EXIT_OK
 from conformance.cli.options import given, spell, table_options
 from conformance.cli.progress import Progress
 from conformance.contract import load_contract
@@ -31,14 +31,18 @@ from conformance.errors import ToolError, UsageError
 from conformance.options import OPTIONS
 from conformance.plugin.hooks import Provided
 from conformance.plugin.redaction import Redactor, redact_exception
+from conformance.report import console, har, html, markdown
 from conformance.report import json as json_report
-from conformance.report import markdown
+from conformance.report.coverage import gate
 from conformance.settings import RunSettings, TargetSettings, build
 from conformance.target import Target, check_disks
 from conformance.target.identity import identity_client
 
 #: What a run writes into the reports directory; only these are removed before a run.
-RESULTS = ("allure-results", "junit.xml", json_report.FILENAME, markdown.FILENAME, ".ledger")
+RESULTS = (
+    "allure-results", "junit.xml", json_report.FILENAME, markdown.FILENAME, html.FILENAME, har.FILENAME,
+    ".ledger", ".har", "screenshots",
+)  # fmt: skip
 SUITE = "conformance.suite"
 INSECURE_WARNING = (
     "evs-conformance: WARNING: --insecure: TLS certificates are NOT verified; anyone on the path can read "
@@ -132,11 +136,9 @@ def pytest_args(settings: RunSettings, *, verbose: bool) -> list[str]:
         str(reports),
     ]
     args += ["-v"] if verbose else ["-p", "no:terminal"]
-    if not settings.dry_run:
-        args += ["-p", "allure_pytest.plugin", f"--alluredir={reports / 'allure-results'}"]
-        args += [f"--junitxml={reports / 'junit.xml'}"]
-        if settings.workers > 1:
-            args += ["-p", "xdist.plugin", "-n", str(settings.workers)]
+    # Allure results and junit.xml are views of conformance.json, written by the plugin from the one result.
+    if not settings.dry_run and settings.workers > 1:
+        args += ["-p", "xdist.plugin", "-n", str(settings.workers)]
     return args
 
 
@@ -165,10 +167,16 @@ def run_pytest(settings: RunSettings, *, verbose: bool, progress: Any = None) ->
     list of what is left is still written.
     """
     import pytest
+    from hypothesis import settings as hypothesis_settings
 
     provided = Provided(settings, observer=progress)
-    with _pytest_environment(), _interrupts(provided):
-        status = pytest.main(pytest_args(settings, verbose=verbose), plugins=[provided])
+    # The suite loads its own Hypothesis profile; whoever called us gets theirs back.
+    profile = hypothesis_settings.get_current_profile_name()
+    try:
+        with _pytest_environment(), _interrupts(provided):
+            status = pytest.main(pytest_args(settings, verbose=verbose), plugins=[provided])
+    finally:
+        hypothesis_settings.load_profile(profile)
     return int(status), provided
 
 
@@ -229,22 +237,29 @@ def _execute(settings: RunSettings, *, verbose: bool) -> int:
         raise ToolError(
             f"the suite did not complete (pytest exit status {status}); run again with -v to see why"
         )
-    for line in provided.summary or ():
-        click.echo(line)
-    report = json_report.read(report_path)
-    if report["verdict"] == "incomplete":
-        reason = report.get("incomplete_reason", "the run did not finish")
-        click.echo(f"evs-conformance: INCOMPLETE: {reason}", err=True)
-        if provided.interrupted is not None:
-            return 128 + signal.Signals[provided.interrupted].value
-        return EXIT_TOOL_ERROR
-    # The verdict after waivers decides: a waived failure fails its test but not the run.
-    if report["verdict"] == "fail":
-        return EXIT_FAILED
-    if settings.fail_on_skip and any(row["verdict"] == "skip" for row in report["requirements"]):
-        click.echo("evs-conformance: a requirement was skipped and --fail-on-skip is on", err=True)
-        return EXIT_FAILED
-    return EXIT_OK
+    report = provided.report or json_report.read(report_path)
+    _closing(report, reports)
+    if provided.interrupted is not None:
+        return 128 + signal.Signals[provided.interrupted].value
+    # The verdict after waivers decides: a waived failure fails no gate.
+    decision = gate(report, fail_on_skip=settings.fail_on_skip, min_reached=settings.min_reached)
+    for reason in decision.reasons:
+        click.echo(f"evs-conformance: {reason}", err=True)
+    return decision.exit_code
+
+
+def _closing(report: dict[str, Any], reports: Path) -> None:
+    """The requirement table and the figures, the verdict line last: coloured on a terminal."""
+    click.echo(f"evs-conformance: reports in {reports}")
+    if sys.stdout.isatty():
+        from rich.console import Console
+
+        screen = Console()
+        for renderable in console.closing_renderables(report):
+            screen.print(renderable)
+    else:
+        for line in console.closing_lines(report):
+            click.echo(line)
 
 
 def _password(values: dict[str, Any]) -> str | None:

@@ -61,6 +61,8 @@ class Provided:
     error: str | None = None
     #: The signal that interrupted the run (set by the command's signal handler), if one did.
     interrupted: str | None = None
+    #: The run's result as written to conformance.json.
+    report: dict[str, Any] | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Pass each finished test on to the observer (pytest-xdist sends workers' reports here too)."""
@@ -217,7 +219,7 @@ def _in_suite(path: Path) -> bool:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Give each requirement test its Allure marks (read once per test) and the run's seed.
+    """Give each requirement test the run's seed; select, order and plan the tests.
 
     Runs after ``-k``/``-m`` deselection, so only the tests that will run are marked, ordered and planned.
     """
@@ -227,12 +229,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     runtime = runtime_of(config)
     from hypothesis import seed
 
-    from conformance.report.allure import requirement_marks
-
     catalogue = runtime.catalogue()
-    for item, ids in marked:
-        for mark in requirement_marks(ids, runtime.contract, catalogue):
-            item.add_marker(mark)
+    for item, _ in marked:
         obj = getattr(item, "obj", None)
         function: Any = getattr(obj, "__func__", obj)
         if runtime.settings.seed is not None and getattr(function, "is_hypothesis_test", False):
@@ -255,9 +253,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def _select(config: pytest.Config, items: list[pytest.Item], patterns: tuple[str, ...]) -> None:
     """Keep only the tests that carry a selected requirement (``--requirements``)."""
-    from conformance.requirements import selected
+    from conformance.report.coverage import is_selected
 
-    kept = [item for item in items if any(selected(i, patterns) for i in requirement_ids(item))]
+    kept = [item for item in items if is_selected(requirement_ids(item), set(patterns))]
     dropped = [item for item in items if item not in kept]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
@@ -278,7 +276,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if not ids:
         return
     runtime = runtime_of(item.config)
-    runtime.begin_test(item.nodeid)
+    runtime.begin_test(item.nodeid, ids)
     if not runtime.settings.lifecycle and all(i.startswith(LIFECYCLE_PREFIX) for i in ids):
         pytest.skip(f"lifecycle checks are off ({runtime.settings.flag('lifecycle')})")
 
@@ -297,7 +295,6 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
             restore()
         if requirement_ids(item):
             runtime = runtime_of(item.config)
-            runtime.attach_evidence()
             runtime.end_test()
             if runtime.started and runtime.target.unresponsive is not None:
                 # The breaker tripped: nothing more is sent; the reports say why the run ended early.
@@ -389,6 +386,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             runtime.write_reports()
     if provided is not None:
         provided.summary = runtime.summary
+        provided.report = runtime.report
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

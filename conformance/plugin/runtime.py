@@ -18,6 +18,7 @@ from conformance.journal import JOURNAL, Journal
 from conformance.ledger import Cleanup, Ledger, LeftSnapshot
 from conformance.plugin.budget import exhausted_reason
 from conformance.plugin.redaction import Redactor
+from conformance.report.har import HarWriter
 from conformance.settings import RunSettings, TargetSettings
 from conformance.target import BudgetExhausted, Target
 from conformance.target.client import DeadlineReached, NotSent
@@ -71,15 +72,6 @@ class SuiteTarget(Target):
         pytest.skip(f"not reached: {exc}")
 
 
-class Evidence:
-    """What one test produced for Allure: a sample exchange and the last (minimal) failing one."""
-
-    def __init__(self, nodeid: str) -> None:
-        self.nodeid = nodeid
-        self.sample: Exchange | None = None
-        self.failure: Exchange | None = None
-
-
 class SuiteRuntime:
     """One process's view of the run: settings, contract, target, disks, ledger, and the test in progress."""
 
@@ -108,12 +100,24 @@ class SuiteRuntime:
         self._target: SuiteTarget | None = None
         self._volumes: Volumes | None = None
         self._mock: Any = None
-        self._test: Evidence | None = None
+        self._test_ids: tuple[str, ...] = ()
+        self._har: HarWriter | None = None
+        #: The report written at the end (controller only), for whoever drives the run.
+        self.report: dict[str, Any] | None = None
         self._catalogue: dict[str, Requirement] | None = None
 
     @property
     def ledger_dir(self) -> Path:
         return self.settings.reports_dir / ".ledger"
+
+    @property
+    def har_dir(self) -> Path:
+        """Where each process writes its part of the run's HAR, merged at the end."""
+        return self.settings.reports_dir / ".har"
+
+    def _record_exchange(self, exchange: Exchange) -> None:
+        if self._har is not None:
+            self._har.add(exchange, requirements=self._test_ids, test=self.ledger.current_test)
 
     @property
     def contract(self) -> Contract:
@@ -179,6 +183,8 @@ class SuiteRuntime:
         )
         self._target.budget = self.settings.max_creates
         self._target.current_test = self.ledger.current_test
+        self._har = HarWriter(self.har_dir / f"{self.run_id}-{self.worker}.har", self.redactor)
+        self._target.on_exchange = self._record_exchange
         self._target.deadline_flag = self.settings.flag("deadline")
         self._target.budget_flag = self.settings.flag("max_creates")
         from conformance.oracle import Volumes
@@ -262,6 +268,8 @@ class SuiteRuntime:
             self._target.close()
             if self._target.journal is not None:
                 self._target.journal.close()
+        if self._har is not None:
+            self._har.close()
         self.ledger.close()
         if self._identity is not None:
             self._identity.close()
@@ -288,8 +296,8 @@ class SuiteRuntime:
         return Cleanup(deleted=len(done.deleted), left=left_behind, already_gone=len(done.already_gone))
 
     # -- what tests call ----------------------------------------------------------------------------
-    def begin_test(self, nodeid: str) -> None:
-        self._test = Evidence(nodeid)
+    def begin_test(self, nodeid: str, ids: tuple[str, ...] = ()) -> None:
+        self._test_ids = ids
         self.ledger.current_test = nodeid
         if self._target is not None:
             self._target.current_test = nodeid
@@ -312,11 +320,7 @@ class SuiteRuntime:
     def conclude(self, outcome: Outcome, exchange: Exchange) -> Outcome:
         """Record an outcome in the ledger and fail the running test when it holds violations."""
         self.ledger.record(outcome, exchange, test=self.ledger.current_test)
-        if self._test is not None and self._test.sample is None:
-            self._test.sample = exchange
         if outcome.violations:
-            if self._test is not None:
-                self._test.failure = exchange
             pytest.fail(self.redactor(failure_message(outcome, exchange)), pytrace=False)
         return outcome
 
@@ -327,18 +331,6 @@ class SuiteRuntime:
         except (KeyError, TypeError):
             return None
         return self.volumes.sizes.get(volume_id) if isinstance(volume_id, str) else None
-
-    def attach_evidence(self) -> None:
-        """Attach the test's sample exchange and its last failing one to its Allure result."""
-        from conformance.report.allure import attach_exchange
-
-        test, self._test = self._test, None
-        if test is None:
-            return
-        if test.sample is not None and test.sample is not test.failure:
-            attach_exchange(test.sample, "sample exchange", redact=self.redactor)
-        if test.failure is not None:
-            attach_exchange(test.failure, "failing exchange (last, minimal)", redact=self.redactor)
 
     def note_report(self, ids: tuple[str, ...], report: pytest.TestReport) -> None:
         """Turn a test's skip into skips of its requirements, and a failure the checks missed into one."""
@@ -359,17 +351,22 @@ class SuiteRuntime:
 
     # -- the reports --------------------------------------------------------------------------------
     def write_reports(self) -> None:
-        """Merge every process's ledger and write conformance.json and conformance.md (controller only)."""
+        """Merge every process's ledger and HAR into conformance.json, then write every view of it
+        (conformance.md/.html, junit.xml, allure-results) from that one result (controller only)."""
         from datetime import date
 
         from conformance.ledger import ledger_files, merge, merge_cleanup, merge_stats, read_target
+        from conformance.report import console, har, views
         from conformance.report import json as json_report
-        from conformance.report import markdown
         from conformance.waivers import apply_waivers
 
         paths = [p for p in ledger_files(self.ledger_dir) if p.name.startswith(f"{self.run_id}-")]
         if not paths and not self.active:
             return
+        reports = self.settings.reports_dir
+        parts = sorted(self.har_dir.glob(f"{self.run_id}-*.har")) if self.har_dir.is_dir() else []
+        har_path = reports / har.FILENAME
+        har.merge_parts(parts, har_path)
         target = read_target(paths) or (self.settings.target.public() if self.settings.target else {})
         report = json_report.build(
             settings=self.settings,
@@ -380,22 +377,21 @@ class SuiteRuntime:
             stats=merge_stats(paths),
             duration_s=time.monotonic() - self._began,
             cleanup=merge_cleanup(paths),
+            selected=frozenset(self.settings.requirements) or None,
+            incomplete_reason=self.incomplete,
         )
         if self.settings.waivers:
             report = apply_waivers(report, self.settings.waivers, today=date.today())
-        if self.incomplete is not None:
-            # The verdict of a run that did not finish says so; the requirement rows keep what was seen.
-            report["verdict"] = "incomplete"
-            report["incomplete_reason"] = self.incomplete
         report = json_report.redacted(report, self.redactor)
-        reports = self.settings.reports_dir
         json_path = json_report.write(reports / json_report.FILENAME, report)
-        markdown.write(reports / markdown.FILENAME, report)
-        for path in [*paths, self.ledger_dir / f"{self.run_id}.pace"]:
+        views.write_views(report, reports, har=har_path)
+        for path in [*paths, *parts, self.ledger_dir / f"{self.run_id}.pace"]:
             path.unlink(missing_ok=True)
-        if self.ledger_dir.is_dir() and not any(self.ledger_dir.iterdir()):
-            self.ledger_dir.rmdir()
-        lines = [*json_report.summary_lines(report), f"evs-conformance: reports in {json_path.parent}"]
+        for folder in (self.ledger_dir, self.har_dir):
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        self.report = report
+        lines = [f"evs-conformance: reports in {json_path.parent}", *console.closing_lines(report)]
         self.summary = [self.redactor(line) for line in lines]
 
 

@@ -21,9 +21,13 @@ from rich.table import Table
 from rich.text import Text
 
 from conformance.report.escape import visible
+from conformance.report.json import BUDGET_SKIP
 from conformance.verdicts import FAIL, INCOMPLETE, INFO, PASS, SKIP, VERDICTS, WAIVED
 
 PREFIX = "evs-conformance:"
+#: Leftover snapshots listed on the console; the reports list every one.
+LEFT_SHOWN = 10
+
 _STYLE = {PASS: "green", FAIL: "bold red", WAIVED: "yellow", INFO: "cyan", SKIP: "dim"}
 _NOTE_WIDTH = 70
 
@@ -75,14 +79,37 @@ def _figures(report: Mapping[str, Any]) -> list[str]:
             f"{PREFIX} {stats.get('cases', 0)} checked exchanges, {stats.get('creates', 0)} snapshots "
             f"created, {float(stats.get('duration_s', 0)):.1f} s"
         )
-    cleanup = report.get("cleanup") or {}
-    left = cleanup.get("left", [])
-    if left:
-        lines.append(f"{PREFIX} cleanup left {len(left)} snapshot(s) behind:")
-        lines += [f"  LEFT {visible(str(e['id']))}: {visible(str(e['reason']))}" for e in left]
+    rows = report.get("requirements", [])
+    starved = [row["id"] for row in rows if row["verdict"] == SKIP and BUDGET_SKIP in str(row["evidence"])]
+    if starved:
+        lines.append(f"{PREFIX} not reached within the create budget of {report.get('max_creates')}: "
+                     f"{', '.join(starved)}")  # fmt: skip
+    lines += cleanup_lines(report.get("cleanup"))
     for entry in report.get("waivers", {}).get("unused", []):
         lines.append(f"{PREFIX} waiver for {entry['id']} is unused (verdict {entry['verdict']})")
     return lines
+
+
+def cleanup_lines(cleanup: Mapping[str, Any] | None) -> list[str]:
+    """What cleanup did, and the first snapshots it left behind with the reason (the reports list all)."""
+    if not cleanup:
+        return []
+    left = cleanup.get("left", [])
+    skipped = cleanup.get("skipped")
+    if skipped and not left:
+        return [f"{PREFIX} cleanup {skipped}"]
+    head = f"{PREFIX} cleanup deleted {cleanup.get('deleted', 0)} snapshot(s) and saw each gone"
+    if cleanup.get("already_gone"):
+        head += f"; {cleanup['already_gone']} were gone before it deleted them"
+    if skipped:
+        head = f"{PREFIX} cleanup {skipped}"
+    if not left:
+        return [head]
+    head += f"; {len(left)} left behind:"
+    shown = [f"  LEFT {visible(str(e['id']))}: {visible(str(e['reason']))}" for e in left[:LEFT_SHOWN]]
+    if len(left) > LEFT_SHOWN:
+        shown.append(f"  ... and {len(left) - LEFT_SHOWN} more (every one is in conformance.md)")
+    return [head, *shown, "  `evs-conformance cleanup REPORTS` deletes what is left, from the run's journal"]
 
 
 def closing_lines(report: Mapping[str, Any]) -> list[str]:

@@ -57,8 +57,8 @@ class GateDecision:
 def gate(
     report: Mapping[str, Any], *, fail_on_skip: bool = False, min_reached: float | None = None
 ) -> GateDecision:
-    """The exit code: 1 on a failure, a skip (with ``fail_on_skip``) or too few requirements reached
-    (``min_reached``, a share from 0 to 1); 2 for a run that did not complete; else 0.
+    """The exit code: 2 for a run that did not complete (whatever it found); 1 on a failure, a skip (with
+    ``fail_on_skip``) or too few requirements reached (``min_reached``, a share from 0 to 1); else 0.
 
     Requirements left out by ``--requirements`` count neither as skips nor in the share.
     """
@@ -78,9 +78,9 @@ def gate(
         reasons.append(
             f"reached {reached} of {len(rows)} requirements ({share:.0%}), below {min_reached:.0%}"
         )
-    if reasons:
-        return GateDecision(EXIT_FAILED, tuple(reasons), share)
     if report.get("verdict") == INCOMPLETE:
         why = report.get("incomplete_reason") or "no reason given"
-        return GateDecision(EXIT_INCOMPLETE, (f"the run did not complete: {why}",), share)
+        return GateDecision(EXIT_INCOMPLETE, (f"the run did not complete: {why}", *reasons), share)
+    if reasons:
+        return GateDecision(EXIT_FAILED, tuple(reasons), share)
     return GateDecision(EXIT_OK, (), share)

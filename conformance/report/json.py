@@ -28,15 +28,12 @@ from conformance.errors import ToolError
 from conformance.ledger import TIME_BUCKETS_MS, Cleanup, RequirementVerdict, Stats, redact_values
 from conformance.report.document import DocumentPage
 from conformance.settings import RunSettings
-from conformance.verdicts import FAIL, SKIP, VERDICTS, WAIVED, run_verdict
-from conformance.waivers import unused_waiver_lines
+from conformance.verdicts import SKIP, VERDICTS, run_verdict
 
 if TYPE_CHECKING:
     from conformance.requirements import Requirement
 
 FILENAME = "conformance.json"
-#: Leftover snapshots listed on the console; the reports list every one.
-_LEFT_SHOWN = 10
 #: The start of a skip reason that says the create budget ran out (the budget module words it).
 BUDGET_SKIP = "create budget exhausted"
 NOT_EXERCISED = "Not exercised in this run: no test reached a check of this requirement."
@@ -197,53 +194,3 @@ def read(path: Path) -> dict[str, Any]:
     if not isinstance(report, dict) or "requirements" not in report or "verdict" not in report:
         raise ToolError(f"{path}: not a conformance report")
     return report
-
-
-def summary_lines(report: Mapping[str, Any]) -> list[str]:
-    """A few lines for a terminal: the verdict counts, the figures, and each failing requirement."""
-    counts = report["counts"]
-    stats = report["stats"]
-    shown = ", ".join(f"{counts[v]} {v}" for v in VERDICTS)
-    where = report["target"].get("base_url", "?")
-    lines = [
-        f"evs-conformance: {report['verdict'].upper()} ({shown}) against {where}",
-        f"evs-conformance: {stats['cases']} checked exchanges, {stats['creates']} snapshots created, "
-        f"{stats['duration_s']:.1f} s ({stats['cases_per_s']:.0f} cases/s)",
-    ]
-    rows = report["requirements"]
-    lines += [f"  FAIL {row['id']}: {row['title']}" for row in rows if row["verdict"] == FAIL]
-    lines += [
-        f"  WAIVED {row['id']}: {row['waiver']['reason']}"
-        + (f" (until {row['waiver']['expires']})" if row["waiver"].get("expires") else "")
-        for row in rows
-        if row["verdict"] == WAIVED and "waiver" in row
-    ]
-    starved = [row["id"] for row in rows if row["verdict"] == SKIP and BUDGET_SKIP in row["evidence"]]
-    if starved:
-        limit = report.get("max_creates")
-        lines.append(f"evs-conformance: not reached within --max-creates {limit}: {', '.join(starved)}")
-    lines += cleanup_lines(report.get("cleanup"))
-    lines += [f"evs-conformance: {line}" for line in unused_waiver_lines(report)]
-    return lines
-
-
-def cleanup_lines(cleanup: Mapping[str, Any] | None) -> list[str]:
-    """What cleanup did, and each snapshot it left behind with the reason."""
-    if not cleanup:
-        return []
-    left = cleanup.get("left", [])
-    skipped = cleanup.get("skipped")
-    if skipped and not left:
-        return [f"evs-conformance: cleanup {skipped}"]
-    head = f"evs-conformance: cleanup deleted {cleanup['deleted']} snapshot(s) and saw each gone"
-    if cleanup.get("already_gone"):
-        head += f"; {cleanup['already_gone']} were gone before it deleted them"
-    if skipped:
-        head = f"evs-conformance: cleanup {skipped}"
-    if not left:
-        return [head]
-    head += f"; {len(left)} left behind:"
-    shown = [f"  LEFT {entry['id']}: {entry['reason']}" for entry in left[:_LEFT_SHOWN]]
-    if len(left) > _LEFT_SHOWN:
-        shown.append(f"  ... and {len(left) - _LEFT_SHOWN} more (every one is in conformance.md)")
-    return [head, *shown, "  `evs-conformance cleanup REPORTS` deletes what is left, from the run's journal"]

@@ -23,7 +23,7 @@ import importlib.metadata
 import json
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Final
@@ -156,6 +156,8 @@ class Target:
         self._delete_accepted: set[str] = set()
         #: Every create this client sent, in order, with its outcome (the journal's in-memory twin).
         self.records: list[CreateRecord] = []
+        #: Told of every exchange once it is complete (the run's HAR recording).
+        self.on_exchange: Callable[[Exchange], None] | None = None
         if deadline_at is None and settings.deadline_s is not None:
             deadline_at = time.monotonic() + settings.deadline_s
         self.deadline_at = deadline_at
@@ -412,7 +414,12 @@ class Target:
         delivery = self._deliver(request, secrets)
         error = None if delivery.error is None else redact(delivery.error, secrets)
         self._count_failure(delivery)
-        return Exchange(recorded, delivery.received, error, time.perf_counter() - started, delivery.attempts)
+        exchange = Exchange(
+            recorded, delivery.received, error, time.perf_counter() - started, delivery.attempts
+        )
+        if self.on_exchange is not None:
+            self.on_exchange(exchange)
+        return exchange
 
     def _count_failure(self, delivery: _Delivery) -> None:
         """Trip the breaker once several requests in a row got no answer at all."""

@@ -74,11 +74,15 @@ def test_the_gate_fails_on_failures_skips_and_too_little_reached() -> None:
         gate(report, min_reached=80)
 
 
-def test_an_incomplete_run_exits_2_unless_it_already_failed() -> None:
+def test_an_incomplete_run_exits_2_whatever_it_found() -> None:
     report = sample_report(verdict=INCOMPLETE, incomplete_reason="interrupted")
     report["requirements"][0]["verdict"] = "pass"
     decision = gate(report)
     assert (decision.exit_code, decision.reasons) == (2, ("the run did not complete: interrupted",))
     assert run_verdict(["pass", "skip"], incomplete_reason="interrupted") == INCOMPLETE
-    assert run_verdict(["fail"], incomplete_reason="interrupted") == "fail"
+    assert run_verdict(["fail"], incomplete_reason="interrupted") == INCOMPLETE
+    report["requirements"][0]["verdict"] = "fail"
+    failed = gate(report)
+    assert failed.exit_code == 2
+    assert failed.reasons[0] == "the run did not complete: interrupted"
     assert run_verdict(["pass", "waived", "info"]) == "pass"

@@ -10,6 +10,7 @@ import pytest
 from conformance.contract import load_contract
 from conformance.errors import ToolError
 from conformance.ledger import TIME_BUCKETS_MS, MinimalCase, RequirementVerdict, Stats
+from conformance.report import console
 from conformance.report import json as json_report
 from conformance.requirements import load_requirements
 from conformance.settings import RunSettings, TargetSettings
@@ -96,14 +97,6 @@ def test_read_refuses_what_is_not_a_report(tmp_path: Path, content: str) -> None
         json_report.read(path)
 
 
-def test_summary_lines_name_failures_and_figures() -> None:
-    report = build({"RSP-ECHO": RequirementVerdict("RSP-ECHO", "fail", "x")})
-    lines = json_report.summary_lines(report)
-    assert lines[0].startswith("evs-conformance: FAIL (0 pass, 1 fail, 0 waived, 0 info,")
-    assert "120 checked exchanges, 30 snapshots created, 2.0 s (60 cases/s)" in lines[1]
-    assert any(line.startswith("  FAIL RSP-ECHO") for line in lines)
-
-
 def test_the_report_carries_cleanup_and_the_broken_document_line() -> None:
     from conformance.ledger import Cleanup, LeftSnapshot
 
@@ -137,7 +130,7 @@ def test_the_report_carries_cleanup_and_the_broken_document_line() -> None:
     assert row["minimal_case"]["received"] == "202"
     other = next(r for r in report["requirements"] if r["id"] == "REQ-JSON")  # type: ignore[attr-defined]
     assert page.splitlines()[other["document_line"] - 1] == "Status Codes"
-    lines = json_report.summary_lines(report)
+    lines = console.closing_lines(report)
     assert "evs-conformance: cleanup deleted 2 snapshot(s) and saw each gone; 1 left behind:" in lines
     assert "  LEFT snap-1: DELETE refused: 400" in lines
 
