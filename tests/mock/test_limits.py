@@ -259,7 +259,8 @@ def test_a_time_scale_must_be_a_sane_factor(scale: Any) -> None:
 def test_limits_refuse_nothing_by_default_and_check_their_values() -> None:
     assert not Limits().any
     assert Limits(disk_snapshot_limit=UNLIMITED) == Limits()
-    for bad in (-2, 1.5, True, "7", 10**7):
+    bads: tuple[Any, ...] = (-2, 1.5, True, "7", 10**7)
+    for bad in bads:
         with pytest.raises(UsageError, match="disk snapshot limit"):
             Limits(disk_snapshot_limit=bad)
         with pytest.raises(UsageError, match="project snapshot quota"):
@@ -347,6 +348,7 @@ def assert_documented_refusal(client: Client, response: httpx.Response, kind: st
     assert response.headers["content-type"] == "application/json"
     body: dict[str, Any] = response.json()
     ((fault,),) = [body.values()]
+    assert isinstance(fault, dict)
     assert fault["message"].startswith(LIMIT_WORDING[kind] + ": ")
     if contract.response_schema(status) is not None:
         assert [e.message for e in contract.validator(status).iter_errors(body)] == []
