@@ -119,10 +119,12 @@ class MockConfig:
         return cls(**values)
 
 
-def _text(what: str, value: object, *, forbidden: str = "") -> str:
+def _text(what: str, value: object, *, forbidden: str = "", secret: bool = False) -> str:
     if not isinstance(value, str) or not value or any(c in value for c in forbidden):
         rule = f" without {' or '.join(repr(c) for c in forbidden)}" if forbidden else ""
-        raise UsageError(f"{what} must be a non-empty text{rule}, not {value!r:.60}")
+        # A secret is never repeated, not even a malformed one.
+        shown = f"a value of type {type(value).__name__}" if secret and value else f"{value!r:.60}"
+        raise UsageError(f"{what} must be a non-empty text{rule}, not {shown}")
     return value
 
 
@@ -139,7 +141,7 @@ def check_config(config: MockConfig) -> None:
     _text("the host", config.host)
     _whole("the port", config.port, 0, 65535)
     _text("the project id", config.project_id, forbidden="/?#")
-    _text("the token", config.token)
+    _text("the token", config.token, secret=True)
     if not isinstance(config.volumes, tuple) or not all(isinstance(v, VolumeSeed) for v in config.volumes):
         raise UsageError("the disks must be VolumeSeed records")
     for volume in config.volumes:
@@ -153,12 +155,15 @@ def check_config(config: MockConfig) -> None:
         )
     for user in config.users:
         if not isinstance(user, tuple) or len(user) != 2:
-            raise UsageError(f"a user must be a name and a password, not {user!r:.60}")
+            # Not shown: it may hold a password.
+            raise UsageError("a user must be a pair of a name and a password")
         _text("a user name", user[0])
-        _text(f"the password of {user[0]}", user[1])
+        _text(f"the password of {user[0]}", user[1], secret=True)
     if not isinstance(config.quirks, frozenset) or not all(isinstance(q, str) for q in config.quirks):
         raise UsageError("the quirks must be a set of names")
-    _whole("the seed", config.seed, -(2**63), 2**63 - 1)
+    # Any whole number seeds Python's random source, so the seed has no range to keep to.
+    if isinstance(config.seed, bool) or not isinstance(config.seed, int):
+        raise UsageError(f"the seed must be a whole number, not {config.seed!r:.40}")
     _whole("the body limit (bytes)", config.max_body_bytes, 1, MAX_BODY_BYTES)
     if config.api_prefix is not None:
         prefix = _text("the API prefix", config.api_prefix, forbidden=" ?#{}")

@@ -111,3 +111,14 @@ def test_the_backend_is_built_with_the_limits_and_times_in_force() -> None:
     )
     assert (backend.settle_seconds, backend.delete_seconds, backend.time_scale) == (180, 5, 60)
     assert backend.token_ttl_s == 90
+
+
+def test_a_malformed_token_or_password_is_not_repeated_in_the_error() -> None:
+    for fields in (
+        {"token": 4242424242},
+        {"users": (("u", 1717171717),)},
+        {"users": (("u", "pw-5151515151", "extra"),)},
+    ):
+        with pytest.raises(UsageError) as refused:
+            MockConfig(**fields)  # type: ignore[arg-type]
+        assert not any(secret in str(refused.value) for secret in ("4242424242", "1717171717", "5151515151"))
