@@ -120,5 +120,5 @@ def test_a_malformed_token_or_password_is_not_repeated_in_the_error() -> None:
         {"users": (("u", "pw-5151515151", "extra"),)},
     ):
         with pytest.raises(UsageError) as refused:
-            MockConfig(**fields)  # type: ignore[arg-type]
+            MockConfig(**fields)
         assert not any(secret in str(refused.value) for secret in ("4242424242", "1717171717", "5151515151"))
