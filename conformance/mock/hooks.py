@@ -9,7 +9,7 @@ ask the compiled ``Deviations`` through typed constants:
 * ``ViewScope`` says which rendered snapshots a view rewrite edits; schema rewrites edit the request schema.
 
 Hook records name their point by its string value, so a catalogue entry with a misspelt point can exist;
-the catalogue refuses it when it loads (``quirks.check_catalogue``).
+the catalogue refuses it when it loads (``catalogue.check_catalogue``).
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ Hook = Switch | Status | SchemaRewrite | ViewRewrite
 
 @dataclass(frozen=True)
 class Deviations:
-    """What a set of quirks changes, compiled for one profile by ``quirks.compile_deviations``."""
+    """What a set of quirks changes, compiled for one profile by ``catalogue.compile_quirks``."""
 
     names: frozenset[str]
     switches: frozenset[str]

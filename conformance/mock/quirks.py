@@ -1,31 +1,33 @@
 """The catalogue of deliberate deviations: each quirk breaks one requirement of the catalogue on purpose.
 
-A quirk is data: its name, the requirement it breaks, one line on what goes wrong, the profiles it is a
-deviation in, and its hooks (``hooks.py``): the rule or HTTP behaviour it switches on, the status it
-replaces, the schema or view rewrite it makes (``rewrites.py``). The catalogue is checked when it loads:
-names unique and readable, every requirement ID in the requirement catalogue, every hook at a real hook
-point, every point and switch used, and ``applies`` telling the truth about status replacements.
-``compile_deviations`` turns the chosen quirks into the ``Deviations`` the service consults.
+Each quirk is a record of ``catalogue.Quirk``: its name, the requirement it breaks, one line on what goes
+wrong, the profiles it is a deviation in, and its hooks (``hooks.py``): the rule or HTTP behaviour it
+switches on, the status it replaces, the schema or view rewrite it makes (``rewrites.py``). The catalogue is
+checked when this module loads (``catalogue.check_catalogue``); ``compile_deviations`` turns chosen quirk
+names into the ``Deviations`` the service consults.
 
 Every quirk is deterministic so that a test can rely on the deviation it promises.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 
-from conformance.contract import PROFILES, Contract, load_contract
-from conformance.errors import SpecError, UsageError
+from conformance.contract import Contract
+from conformance.errors import UsageError
 from conformance.mock import rewrites
+from conformance.mock.catalogue import (
+    CatalogueError,
+    Quirk,
+    check_catalogue,
+    compile_quirks,
+    default_status,
+)
 from conformance.mock.hooks import (
-    SWITCHES,
     Answer,
     Behaviour,
     Deviations,
-    Hook,
     Rule,
     SchemaRewrite,
     Status,
@@ -34,22 +36,25 @@ from conformance.mock.hooks import (
     ViewScope,
 )
 from conformance.mock.rewrites import UNKNOWN_SNAPSHOT_STATUS
-from conformance.requirements import load_requirements
+
+__all__ = [
+    "INTERMITTENT_EVERY",
+    "QUIRKS",
+    "UNDOCUMENTED_STATUS",
+    "CatalogueError",
+    "Quirk",
+    "applicable_quirks",
+    "check_catalogue",
+    "check_quirks",
+    "compile_deviations",
+    "default_status",
+]
 
 #: ``intermittent-503`` fails every Nth create request (counting every POST that passes authentication).
 INTERMITTENT_EVERY = 7
 #: ``undocumented-status-code`` and ``malformed-json-422`` answer this status, which no profile documents.
 UNDOCUMENTED_STATUS = 422
-_NAME = re.compile(r"[a-z0-9]+(-[a-z0-9]+)+")
 _INVALID_BODY = "invalid-body"
-
-
-class CatalogueError(SpecError):
-    """The quirk catalogue contradicts itself, the requirement catalogue or a contract."""
-
-
-def _always(_: Contract) -> bool:
-    return True
 
 
 def _error_code_type(contract: Contract) -> str:
@@ -57,21 +62,6 @@ def _error_code_type(contract: Contract) -> str:
     schema = contract.refusal(_INVALID_BODY).body_schema or {}
     (fault,) = schema["properties"].values()
     return str(fault["properties"]["code"]["type"])
-
-
-@dataclass(frozen=True)
-class Quirk:
-    """One deliberate deviation: ``name`` says what is wrong, ``breaks`` is the requirement ID it violates."""
-
-    name: str
-    breaks: str
-    summary: str
-    hooks: tuple[Hook, ...]
-    applies: Callable[[Contract], bool] = _always
-
-    def applies_to(self, contract: Contract) -> bool:
-        """Whether this is a deviation in the profile (a 404 for an unknown disk is right for cinder)."""
-        return self.applies(contract)
 
 
 _CATALOGUE = (
@@ -441,131 +431,6 @@ _CATALOGUE = (
     ),
 )
 
-
-# -- statuses ----------------------------------------------------------------------------------------------
-def default_status(point: Answer, contract: Contract) -> int:
-    """The status the clean service answers at ``point`` in this profile."""
-    if point in (Answer.UNKNOWN_VOLUME, Answer.NULL_VOLUME_ID, Answer.VOLUME_BUSY):
-        return contract.refusal(point.value).status
-    if point in (Answer.INVALID_NAME, Answer.MALFORMED_BODY):
-        return contract.refusal(_INVALID_BODY).status
-    if point is Answer.ACCEPTED_CREATE:
-        return contract.accepted_status
-    # The page has no delete; 202 is OpenStack's answer to one, which the lifecycle requirements expect.
-    return HTTPStatus.ACCEPTED
-
-
-def _replacement(hook: Status, contract: Contract) -> int:
-    """The status a Status hook answers with: its own, or the contract's for the refusal kind it names."""
-    return hook.status if isinstance(hook.status, int) else contract.refusal(hook.status).status
-
-
-# -- the load-time checks ----------------------------------------------------------------------------------
-_POINTS = frozenset(Answer)
-_SCOPES = frozenset(ViewScope)
-
-
-def _hook_problems(quirk: Quirk, contracts: Sequence[Contract]) -> list[str]:
-    problems = []
-    for hook in quirk.hooks:
-        if isinstance(hook, Switch):
-            if hook.name not in SWITCHES:
-                problems.append(f"switch {hook.name!r} is no rule or HTTP behaviour of the mock")
-        elif isinstance(hook, Status):
-            if hook.point not in _POINTS:
-                problems.append(f"status point {hook.point!r} is not one of {', '.join(Answer)}")
-            if isinstance(hook.status, str):
-                unknown = [c.profile for c in contracts if hook.status not in c.semantics["refusals"]]
-                if unknown:
-                    problems.append(f"{hook.status!r} is no refusal kind of {', '.join(unknown)}")
-            elif (
-                isinstance(hook.status, bool)
-                or not isinstance(hook.status, int)
-                or not 100 <= hook.status < 600
-            ):
-                problems.append(f"status {hook.status!r} is not an HTTP status")
-        elif isinstance(hook, ViewRewrite):
-            if hook.scope not in _SCOPES:
-                problems.append(f"view scope {hook.scope!r} is not one of {', '.join(ViewScope)}")
-            if not callable(hook.rewrite):
-                problems.append("its view rewrite is not a function")
-        elif isinstance(hook, SchemaRewrite):
-            if not callable(hook.rewrite):
-                problems.append("its schema rewrite is not a function")
-        else:
-            problems.append(f"{hook!r} is not a hook")
-    return problems
-
-
-def _applies_problems(quirk: Quirk, contracts: Sequence[Contract]) -> list[str]:
-    answers: dict[str, object] = {}
-    for contract in contracts:
-        try:
-            answers[contract.profile] = quirk.applies(contract)
-        except Exception as exc:  # any failure of a predicate is a catalogue defect
-            return [f"applies fails for the {contract.profile} profile ({type(exc).__name__}: {exc})"]
-    if not all(isinstance(answer, bool) for answer in answers.values()):
-        return [f"applies answers {answers}, not true or false for each profile"]
-    if not any(answers.values()):
-        return ["applies to no profile, so it can never be switched on"]
-    # A quirk that only replaces statuses deviates exactly where a replacement differs from the profile's
-    # own status; applies must say so (the matrix runs each quirk in the first profile it applies to).
-    problems = []
-    statuses = [h for h in quirk.hooks if isinstance(h, Status)]
-    for contract in contracts:
-        for hook in statuses:
-            point = Answer(hook.point)
-            same = _replacement(hook, contract) == default_status(point, contract)
-            if answers[contract.profile] and same:
-                problems.append(f"applies to {contract.profile}, where {point} already answers that status")
-            if not answers[contract.profile] and not same and len(statuses) == len(quirk.hooks):
-                problems.append(f"does not apply to {contract.profile}, where it changes {point}")
-    return problems
-
-
-def check_catalogue(
-    records: Iterable[Quirk],
-    *,
-    requirement_ids: Iterable[str] | None = None,
-    contracts: Sequence[Contract] | None = None,
-    complete: bool = True,
-) -> Mapping[str, Quirk]:
-    """The records by name, after every load-time check; a CatalogueError lists what is wrong.
-
-    ``complete`` also requires every switch and status point of the mock to be used by some quirk.
-    """
-    ids = set(requirement_ids if requirement_ids is not None else (r.id for r in load_requirements()))
-    contracts = contracts if contracts is not None else [load_contract(p) for p in PROFILES]
-    problems: list[str] = []
-    by_name: dict[str, Quirk] = {}
-    for quirk in records:
-        found = []
-        if quirk.name in by_name:
-            found.append("listed twice")
-        if not _NAME.fullmatch(quirk.name):
-            found.append("not a lower-case hyphenated name")
-        if quirk.breaks not in ids:
-            found.append(f"breaks {quirk.breaks!r}, which is not in the requirement catalogue")
-        if not quirk.summary.strip():
-            found.append("no summary")
-        if not quirk.hooks:
-            found.append("no hook, so it changes nothing")
-        hooks = _hook_problems(quirk, contracts)
-        # The applies checks resolve the hooks' statuses, which only well-formed hooks have.
-        found += hooks or _applies_problems(quirk, contracts)
-        problems += [f"quirk {quirk.name!r}: {problem}" for problem in found]
-        by_name.setdefault(quirk.name, quirk)
-    if complete:
-        used = {h.name for q in by_name.values() for h in q.hooks if isinstance(h, Switch)}
-        used |= {h.point for q in by_name.values() for h in q.hooks if isinstance(h, Status)}
-        unused = sorted((SWITCHES | _POINTS) - used)
-        if unused:
-            problems.append(f"no quirk uses {', '.join(unused)}")
-    if problems:
-        raise CatalogueError("the quirk catalogue is inconsistent: " + "; ".join(problems))
-    return by_name
-
-
 QUIRKS: Mapping[str, Quirk] = check_catalogue(_CATALOGUE)
 
 
@@ -590,28 +455,6 @@ def applicable_quirks(contract: Contract) -> tuple[Quirk, ...]:
 
 
 def compile_deviations(names: Iterable[str], contract: Contract) -> Deviations:
-    """What the named quirks change in this profile, after ``check_quirks``.
-
-    Where two chosen quirks replace the same status, the one listed first in the catalogue wins; rewrites
-    apply in the order of the quirks' names.
-    """
+    """What the named quirks change in this profile, after ``check_quirks``."""
     chosen = check_quirks(names, contract)
-    in_catalogue = [q for q in QUIRKS.values() if q.name in chosen]
-    statuses = {point.value: default_status(point, contract) for point in Answer}
-    replaced: set[str] = set()
-    for quirk in in_catalogue:
-        for hook in quirk.hooks:
-            if isinstance(hook, Status) and hook.point not in replaced:
-                statuses[hook.point] = _replacement(hook, contract)
-                replaced.add(hook.point)
-    by_name = sorted(in_catalogue, key=lambda q: q.name)
-    hooks = [hook for quirk in by_name for hook in quirk.hooks]
-    views = [h for h in hooks if isinstance(h, ViewRewrite)]
-    return Deviations(
-        names=chosen,
-        switches=frozenset(h.name for h in hooks if isinstance(h, Switch)),
-        statuses=statuses,
-        schema_rewrites=tuple(h.rewrite for h in hooks if isinstance(h, SchemaRewrite)),
-        create_view=tuple(h.rewrite for h in views if h.scope in (ViewScope.EVERY, ViewScope.CREATE)),
-        read_view=tuple(h.rewrite for h in views if h.scope in (ViewScope.EVERY, ViewScope.READ)),
-    )
+    return compile_quirks((q for q in QUIRKS.values() if q.name in chosen), contract)
