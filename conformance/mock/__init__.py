@@ -1,4 +1,4 @@
-"""The reference EVS snapshot service: a faithful mock with a catalogue of deliberate deviations."""
+"""The reference EVS snapshot service: a mock with deliberate deviations and, on demand, a cloud's limits."""
 
 from __future__ import annotations
 

@@ -84,7 +84,7 @@ class Limits:
             object.__setattr__(self, name, check_count(name.replace("_", " "), getattr(self, name)))
 
     @property
-    def any(self) -> bool:
+    def active(self) -> bool:
         """Whether any limit is on (the create path skips the bookkeeping otherwise)."""
         return (
             self.one_create_per_disk

@@ -318,11 +318,11 @@ class SnapshotBackend:
         with self._lock:
             limits = self._limits
             # Limits count what is still there, so due lifecycle steps are taken first.
-            project = self._settled(project_id) if limits.any else self._project(project_id)
+            project = self._settled(project_id) if limits.active else self._project(project_id)
             fields = self._validated(body)
             volume, shown_volume_id = self._source_volume(project, fields)
             self._check_busy(volume, fields)
-            if limits.any:
+            if limits.active:
                 self._check_limits(project, volume, limits)
             now = self._clock()
             metadata = fields.get("metadata")

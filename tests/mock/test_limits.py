@@ -257,7 +257,7 @@ def test_a_time_scale_must_be_a_sane_factor(scale: Any) -> None:
 
 # -- limits and presets as data ------------------------------------------------------------------------------
 def test_limits_refuse_nothing_by_default_and_check_their_values() -> None:
-    assert not Limits().any
+    assert not Limits().active
     assert Limits(disk_snapshot_limit=UNLIMITED) == Limits()
     bads: tuple[Any, ...] = (-2, 1.5, True, "7", 10**7)
     for bad in bads:
