@@ -1,9 +1,12 @@
-"""The reference EVS snapshot service: a faithful mock with a catalogue of deliberate deviations."""
+"""The reference EVS snapshot service: a mock with deliberate deviations and, on demand, a cloud's limits."""
 
 from __future__ import annotations
 
-from conformance.mock.models import ServiceError, SnapshotBackend
+from conformance.mock.identity import Identity
+from conformance.mock.limits import PRESETS, UNLIMITED, Limits
+from conformance.mock.models import SnapshotBackend
 from conformance.mock.quirks import QUIRKS, Quirk
+from conformance.mock.refusals import LIMIT_WORDING, ServiceError
 from conformance.mock.server import (
     MockConfig,
     RunningMock,
@@ -14,7 +17,12 @@ from conformance.mock.server import (
 )
 
 __all__ = [
+    "LIMIT_WORDING",
+    "PRESETS",
     "QUIRKS",
+    "UNLIMITED",
+    "Identity",
+    "Limits",
     "MockConfig",
     "Quirk",
     "RunningMock",

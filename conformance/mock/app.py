@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
-from typing import Any, NoReturn
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -19,8 +19,16 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from conformance.mock.models import ServiceError, SnapshotBackend
-from conformance.mock.quirks import UNDOCUMENTED_STATUS
+from conformance.mock.hooks import Answer, Behaviour, Deviations
+from conformance.mock.models import SnapshotBackend
+from conformance.mock.refusals import (
+    DISK_SNAPSHOT_LIMIT,
+    LIMIT_REFUSALS,
+    SNAPSHOT_IN_PROGRESS,
+    SNAPSHOT_NOT_DELETABLE,
+    SNAPSHOT_QUOTA,
+    ServiceError,
+)
 
 JSON = Any
 Handler = Callable[[Request], Awaitable[Response]]
@@ -31,6 +39,10 @@ STRING_CODES = {
     "unknown-volume": "EVS.2002",
     "null-volume-id": "EVS.2003",
     "volume-busy": "EVS.2004",
+    SNAPSHOT_IN_PROGRESS: "EVS.2005",
+    DISK_SNAPSHOT_LIMIT: "EVS.2006",
+    SNAPSHOT_QUOTA: "EVS.2007",
+    SNAPSHOT_NOT_DELETABLE: "EVS.2008",
     "unauthenticated": "EVS.1401",
     "forbidden": "EVS.1403",
     "not-found": "EVS.1404",
@@ -40,6 +52,14 @@ STRING_CODES = {
     "unavailable": "EVS.1503",
 }
 JSON_TYPE = "application/json"
+#: OpenStack's fault names by status, the envelope key of a refusal made by a Cinder-like API itself. Used for
+#: a limit refusal whose status the contract documents without a body, in a profile whose documented refusal
+#: envelopes carry these names (Cinder's quota: 413 ``overLimit``).
+OPENSTACK_FAULTS: dict[int, str] = {
+    HTTPStatus.BAD_REQUEST: "badRequest",
+    HTTPStatus.NOT_FOUND: "itemNotFound",
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "overLimit",
+}
 
 
 def _reject_constant(name: str) -> JSON:
@@ -78,33 +98,39 @@ class MockApp:
         self.backend = backend
         self.contract = backend.contract
         self.max_body_bytes = max_body_bytes
-        snapshots = f"{self.contract.api_prefix}/{{project_id}}/snapshots"
+        project = f"{self.contract.api_prefix}/{{project_id}}"
+        # The routing table: path, then the handler of each method. HEAD is a GET without its body, never
+        # anything else (Starlette serves HEAD wherever GET is routed).
+        table: dict[str, dict[str, Handler]] = {
+            "/v3/auth/tokens": {"POST": self.issue_token},
+            f"{project}/snapshots": {"GET": self.list_snapshots, "POST": self.create_snapshot},
+            f"{project}/snapshots/detail": {"GET": self.list_snapshots},
+            f"{project}/snapshots/{{snapshot_id}}": {
+                "GET": self.show_snapshot,
+                "DELETE": self.delete_snapshot,
+            },
+            f"{project}/volumes/{{volume_id}}": {"GET": self.show_volume},
+        }
         routes = [
-            Route("/v3/auth/tokens", self._guarded(self.issue_token), methods=["POST"]),
-            Route(snapshots, self._guarded(self.snapshots), methods=["GET", "POST"]),
-            Route(f"{snapshots}/detail", self._guarded(self.list_snapshots), methods=["GET"]),
-            Route(f"{snapshots}/{{snapshot_id}}", self._guarded(self.snapshot), methods=["GET", "DELETE"]),
-            Route(
-                f"{self.contract.api_prefix}/{{project_id}}/volumes/{{volume_id}}",
-                self._guarded(self.volume),
-                methods=["GET"],
-            ),
+            Route(path, self._dispatch(handlers), methods=list(handlers)) for path, handlers in table.items()
         ]
         self.asgi = Starlette(
             routes=routes,
             exception_handlers={HTTPException: self._routing_error, Exception: self._crash},
         )
 
+    @property
+    def _deviations(self) -> Deviations:
+        return self.backend.deviations
+
     # -- handlers ---------------------------------------------------------------------------------------
-    async def snapshots(self, request: Request) -> Response:
-        if request.method == "GET":
-            return await self.list_snapshots(request)
+    async def create_snapshot(self, request: Request) -> Response:
         project_id = self._authenticated(request)
         if self.backend.create_attempt_fails():
             raise ServiceError(
                 "unavailable", HTTPStatus.SERVICE_UNAVAILABLE, "the service is busy; try again"
             )
-        body = self._parsed(await self._body(request), self.backend.quirks)
+        body = self._parsed(await self._body(request), self._deviations)
         summary = self.backend.create_snapshot(project_id, body)
         return self._accepted(summary)
 
@@ -113,18 +139,17 @@ class MockApp:
         listed = self.backend.list_snapshots(project_id)
         return self._json(HTTPStatus.OK, {f"{self.contract.summary_key}s": listed})
 
-    async def snapshot(self, request: Request) -> Response:
+    async def show_snapshot(self, request: Request) -> Response:
         project_id = self._authenticated(request)
-        snapshot_id = request.path_params["snapshot_id"]
-        if request.method == "GET":
-            summary = self.backend.get_snapshot(project_id, snapshot_id)
-            return self._json(HTTPStatus.OK, {self.contract.summary_key: summary})
-        self.backend.delete_snapshot(project_id, snapshot_id)
-        if "delete-wrong-status" in self.backend.quirks:
-            return Response(status_code=HTTPStatus.NO_CONTENT)
-        return Response(status_code=HTTPStatus.ACCEPTED)
+        summary = self.backend.get_snapshot(project_id, request.path_params["snapshot_id"])
+        return self._json(HTTPStatus.OK, {self.contract.summary_key: summary})
 
-    async def volume(self, request: Request) -> Response:
+    async def delete_snapshot(self, request: Request) -> Response:
+        project_id = self._authenticated(request)
+        self.backend.delete_snapshot(project_id, request.path_params["snapshot_id"])
+        return Response(status_code=self._deviations.status(Answer.ACCEPTED_DELETE))
+
+    async def show_volume(self, request: Request) -> Response:
         project_id = self._authenticated(request)
         volume = self.backend.get_volume(project_id, request.path_params["volume_id"])
         return self._json(HTTPStatus.OK, {"volume": volume})
@@ -132,7 +157,7 @@ class MockApp:
     async def issue_token(self, request: Request) -> Response:
         """Keystone v3 password authentication scoped to a project; the token comes in X-Subject-Token."""
         # The catalogue's quirks are about the snapshot API; token acquisition stays clean.
-        body = self._parsed(await self._body(request), frozenset())
+        body = self._parsed(await self._body(request), None)
         try:
             auth = body["auth"]
             if "password" not in auth["identity"]["methods"]:
@@ -176,32 +201,34 @@ class MockApp:
             raise ServiceError("invalid-body", self._invalid_status, "the body ended early") from exc
         return b"".join(chunks)
 
-    def _parsed(self, raw: bytes, quirks: frozenset[str]) -> JSON:
-        """The JSON value of a body (whatever its Content-Type: the page does not constrain it)."""
+    def _parsed(self, raw: bytes, deviations: Deviations | None) -> JSON:
+        """The JSON value of a body (whatever its Content-Type: the page does not constrain it).
+
+        ``deviations`` are the quirks' changes to parsing, None where they do not apply.
+        """
+
+        def on(behaviour: Behaviour) -> bool:
+            return deviations is not None and deviations.on(behaviour)
+
+        malformed = self._invalid_status if deviations is None else deviations.status(Answer.MALFORMED_BODY)
         if not raw.strip():
-            if "500-on-empty-body" in quirks:
+            if on(Behaviour.CRASH_ON_EMPTY_BODY):
                 raise ServiceError("internal", HTTPStatus.INTERNAL_SERVER_ERROR, "internal error")
-            self._refuse_malformed("the body is empty", quirks)
+            raise ServiceError("invalid-body", malformed, "the body is empty")
         try:
             text = raw.decode("utf-8")
-            if "json-trailing-garbage-accepted" in quirks:
+            if on(Behaviour.IGNORE_TRAILING_TEXT):
                 value, _ = json.JSONDecoder(parse_constant=_reject_constant).raw_decode(text.lstrip())
             else:
                 value = json.loads(text, parse_constant=_reject_constant)
         except (ValueError, RecursionError) as exc:
             # Undecodable bytes and bad JSON raise ValueErrors; deep nesting exhausts the parser's stack.
-            if "500-on-malformed-json" in quirks:
+            if on(Behaviour.CRASH_ON_MALFORMED_BODY):
                 raise ServiceError("internal", HTTPStatus.INTERNAL_SERVER_ERROR, "internal error") from exc
-            self._refuse_malformed(f"the body is not JSON: {str(exc)[:120]}", quirks)
-        if "500-on-non-ascii" in quirks and _has_non_ascii(value):
+            raise ServiceError("invalid-body", malformed, f"the body is not JSON: {str(exc)[:120]}") from exc
+        if on(Behaviour.CRASH_ON_NON_ASCII) and _has_non_ascii(value):
             raise ServiceError("internal", HTTPStatus.INTERNAL_SERVER_ERROR, "internal error")
         return value
-
-    def _refuse_malformed(self, message: str, quirks: frozenset[str]) -> NoReturn:
-        status = self._invalid_status
-        if "malformed-json-422" in quirks:
-            status = UNDOCUMENTED_STATUS
-        raise ServiceError("invalid-body", status, message)
 
     @property
     def _invalid_status(self) -> int:
@@ -209,61 +236,77 @@ class MockApp:
 
     # -- answer side ------------------------------------------------------------------------------------
     def _accepted(self, summary: dict[str, JSON]) -> Response:
-        quirks = self.backend.quirks
-        status = HTTPStatus.OK if "wrong-accepted-status" in quirks else self.contract.accepted_status
-        if "accepted-empty-body" in quirks:
+        deviations = self._deviations
+        status = deviations.status(Answer.ACCEPTED_CREATE)
+        if deviations.on(Behaviour.EMPTY_ACCEPTED_BODY):
             return Response(status_code=status)
-        body = summary if "summary-not-wrapped" in quirks else {self.contract.summary_key: summary}
-        return self._json(status, body)
+        unwrapped = deviations.on(Behaviour.UNWRAPPED_SUMMARY)
+        return self._json(status, summary if unwrapped else {self.contract.summary_key: summary})
 
     def _json(self, status: int, body: JSON) -> Response:
-        quirks = self.backend.quirks
+        deviations = self._deviations
         media_type = JSON_TYPE
-        if "text-plain-content-type" in quirks:
+        if deviations.on(Behaviour.JSON_LABELLED_TEXT):
             media_type = "text/plain"
-        elif "error-html-content-type" in quirks and status >= HTTPStatus.BAD_REQUEST:
+        elif deviations.on(Behaviour.ERRORS_LABELLED_HTML) and status >= HTTPStatus.BAD_REQUEST:
             media_type = "text/html"
         return Response(_encode(body), status_code=status, media_type=media_type)
 
     def _error(self, error: ServiceError) -> Response:
         """The profile's envelope: the status's documented single key and code type, else ``error``."""
-        quirks = self.backend.quirks
-        key, code_type = self._envelope_shape(error.status)
-        if "error-code-integer" in quirks:
+        deviations = self._deviations
+        key, code_type = self._envelope_shape(error)
+        if deviations.on(Behaviour.INTEGER_ERROR_CODES):
             code_type = "integer"
-        elif "error-code-string" in quirks:
+        elif deviations.on(Behaviour.STRING_ERROR_CODES):
             code_type = "string"
         code: JSON = int(error.status) if code_type == "integer" else STRING_CODES.get(error.kind, "EVS.1000")
         fault: dict[str, JSON] = {"code": code, "message": error.message}
-        if "error-message-missing" in quirks:
+        if deviations.on(Behaviour.NO_ERROR_MESSAGE):
             del fault["message"]
-        body = fault if "error-envelope-flat" in quirks else {key: fault}
-        return self._json(error.status, body)
+        retry = error.retry_after is not None and error.status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+        if retry:
+            # As OpenStack's fault wrapper does for 413: the header's value, repeated in the fault.
+            fault["retryAfter"] = str(error.retry_after)
+        body = fault if deviations.on(Behaviour.FLAT_ERROR_ENVELOPE) else {key: fault}
+        response = self._json(error.status, body)
+        if retry:
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
 
-    def _envelope_shape(self, status: int) -> tuple[str, str]:
-        documented = self.contract.response_schema(status)
-        fallback = self.contract.refusal("invalid-body").body_schema
+    def _envelope_shape(self, error: ServiceError) -> tuple[str, str]:
+        """The envelope key and code type for an error's status."""
+        documented = self.contract.response_schema(error.status)
         if documented is not None and len(documented.get("properties", {})) == 1:
             ((key, fault),) = documented["properties"].items()
             return str(key), str(fault["properties"]["code"]["type"])
         # Statuses without a documented body (401, 403, 413, ...) use Keystone's and the page's key, "error",
-        # with the code type of the profile's invalid-body envelope.
-        assert fallback is not None
-        ((_, fault),) = fallback["properties"].items()
-        return "error", str(fault["properties"]["code"]["type"])
+        # with the code type of the profile's invalid-body envelope; a limit refusal, which the API itself
+        # makes, uses the API's fault name where the profile's envelopes are named that way.
+        fallback = self.contract.refusal("invalid-body")
+        assert fallback.body_schema is not None
+        ((invalid_key, fault),) = fallback.body_schema["properties"].items()
+        code_type = str(fault["properties"]["code"]["type"])
+        named = OPENSTACK_FAULTS.get(fallback.status) == invalid_key
+        if error.kind in LIMIT_REFUSALS and named and error.status in OPENSTACK_FAULTS:
+            return OPENSTACK_FAULTS[error.status], code_type
+        return "error", code_type
 
-    def _guarded(self, handler: Handler) -> Handler:
-        async def guarded(request: Request) -> Response:
+    def _dispatch(self, handlers: dict[str, Handler]) -> Handler:
+        """One route's handler: the method's, with service errors answered in the profile's envelope."""
+        handlers = {**handlers, "HEAD": handlers["GET"]} if "GET" in handlers else handlers
+
+        async def dispatch(request: Request) -> Response:
             try:
-                return await handler(request)
+                return await handlers[request.method](request)
             except ServiceError as error:
                 response = self._error(error)
-                if error.status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE:
+                if error.status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE and error.kind == "too-large":
                     # Closing is what stops the rest of the body: kept alive, the server would drain it.
                     response.headers["Connection"] = "close"
                 return response
 
-        return guarded
+        return dispatch
 
     async def _routing_error(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

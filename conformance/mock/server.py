@@ -1,4 +1,4 @@
-"""Running the mock on loopback: frozen settings, a seeded backend, uvicorn in a thread or a child process.
+"""Running the mock on loopback: a seeded backend, uvicorn in a thread or a child process, until stopped.
 
 Example::
 
@@ -10,7 +10,6 @@ Example::
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import os
 import selectors
@@ -21,8 +20,9 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -30,56 +30,21 @@ import uvicorn
 from conformance.contract import PROFILES, Contract, load_contract
 from conformance.errors import TargetError, UsageError
 from conformance.mock.app import MockApp
+from conformance.mock.config import MockConfig, VolumeSeed
 from conformance.mock.models import AVAILABLE, IN_USE, SnapshotBackend
 
+__all__ = [
+    "MockConfig",
+    "RunningMock",
+    "VolumeSeed",
+    "build_backend",
+    "ready_line",
+    "serve_in_subprocess",
+    "serve_in_thread",
+    "serve_until_stopped",
+]
+
 _READY_TIMEOUT = 20.0
-
-
-@dataclass(frozen=True)
-class VolumeSeed:
-    """A disk the mock starts with."""
-
-    id: str
-    status: str
-    size_gib: int
-
-
-@dataclass(frozen=True)
-class MockConfig:
-    """Everything a mock server is started with; ``MockConfig()`` is the deterministic default."""
-
-    profile: str = "huawei"
-    host: str = "127.0.0.1"
-    port: int = 0
-    project_id: str = "0b6c3e1f9a2d4e57a1c8f3b2d6e94a70"
-    token: str = "mock-token-0b6c3e1f9a2d4e57"
-    volumes: tuple[VolumeSeed, ...] = (
-        VolumeSeed("5aa119a8-d25b-45a7-8d1b-88e127885635", AVAILABLE, 40),
-        VolumeSeed("7c9d2e40-3b1f-4a6e-9f58-2d0c7b1e4a93", IN_USE, 20),
-    )
-    users: tuple[tuple[str, str], ...] = (("evs-tester", "mock-password"),)
-    quirks: frozenset[str] = frozenset()
-    settle_seconds: float = 0.0
-    seed: int = 0
-    # Cinder's default limit on a request body (osapi_max_request_body_size); the page states none.
-    max_body_bytes: int = 114688
-    api_prefix: str | None = None
-    #: Seconds a token from the token endpoint stays valid (None: a day); seeded tokens never expire.
-    token_ttl_s: float | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["quirks"] = sorted(self.quirks)
-        return data
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> MockConfig:
-        """The inverse of ``to_json``."""
-        values = dict(data)
-        values["volumes"] = tuple(VolumeSeed(**v) for v in values.get("volumes", ()))
-        values["users"] = tuple(tuple(u) for u in values.get("users", ()))
-        values["quirks"] = frozenset(values.get("quirks", ()))
-        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -127,12 +92,14 @@ def mock_contract(config: MockConfig) -> Contract:
 
 def build_backend(config: MockConfig) -> SnapshotBackend:
     """A backend seeded from ``config``: one project with its disks, token and users."""
-    if not config.project_id or "/" in config.project_id:
-        raise UsageError(f"project id {config.project_id!r} cannot appear in a URL path")
-    if config.max_body_bytes < 1:
-        raise UsageError(f"the body limit must be at least 1 byte, not {config.max_body_bytes}")
     backend = SnapshotBackend(
-        mock_contract(config), seed=config.seed, settle_seconds=config.settle_seconds, quirks=config.quirks
+        mock_contract(config),
+        seed=config.seed,
+        settle_seconds=config.settle_in_force(),
+        delete_seconds=config.delete_in_force(),
+        time_scale=config.time_scale,
+        limits=config.limits_in_force(),
+        quirks=config.quirks,
     )
     backend.token_ttl_s = config.token_ttl_s
     backend.add_project(config.project_id)
@@ -236,6 +203,23 @@ def _stop(child: subprocess.Popen[bytes]) -> None:
             child.wait()
     if child.stdout is not None:
         child.stdout.close()
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def serve_until_stopped(config: MockConfig, announce: Callable[[RunningMock], None]) -> None:
+    """Serve ``config`` in this process, call ``announce`` once ready, and return on SIGINT or SIGTERM."""
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        with serve_in_thread(config) as mock:
+            announce(mock)
+            threading.Event().wait()
+    except KeyboardInterrupt:
+        return
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def ready_line(mock: RunningMock) -> str:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from conformance.contract import PROFILES, Contract
-from conformance.mock import MockConfig, RunningMock, SnapshotBackend, serve_in_thread
+from conformance.mock import Limits, MockConfig, RunningMock, SnapshotBackend, serve_in_thread
 
 _UNSET: Any = object()
 
@@ -95,6 +95,9 @@ def api(mock: RunningMock, client: httpx.Client) -> Iterator[Api]:
     yield Api(mock, client)
     backend.set_quirks(())
     backend.settle_seconds = 0.0
+    backend.delete_seconds = None
+    backend.time_scale = 1.0
+    backend.limits = Limits()
     backend.reset()
     for volume in mock.config.volumes:
         backend.set_volume_status(mock.project_id, volume.id, volume.status)

@@ -322,3 +322,23 @@ def test_rsp_status_codes_the_create_answers_only_documented_statuses(api: Api) 
     assert seen <= api.contract.documented_statuses
     assert {api.contract.accepted_status, HTTPStatus.UNAUTHORIZED} <= seen
     assert all(r.headers["content-type"] == JSON_TYPE for r in responses)
+
+
+def test_head_reads_without_a_body_and_never_creates(api: Api) -> None:
+    created = api.accepted(api.create())
+    before = api.backend.list_snapshots(api.mock.project_id)
+    # A HEAD carrying a valid create body is still a read of the collection.
+    head = api.client.request("HEAD", "/snapshots", content=json.dumps(api.body()), headers=api.headers())
+    assert head.status_code == HTTPStatus.OK
+    assert head.content == b""
+    assert api.backend.list_snapshots(api.mock.project_id) == before
+    for path in (
+        "/snapshots/detail",
+        f"/snapshots/{created['id']}",
+        f"/volumes/{api.mock.available_volume_id}",
+    ):
+        assert api.client.head(path, headers=api.headers()).status_code == HTTPStatus.OK
+    assert api.client.head("/snapshots/nope", headers=api.headers()).status_code == HTTPStatus.NOT_FOUND
+    assert (
+        api.client.head("/snapshots", headers=api.headers(token=None)).status_code == HTTPStatus.UNAUTHORIZED
+    )

@@ -159,7 +159,7 @@ def test_seeding_refuses_bad_disks_and_quirks() -> None:
     backend = make_backend()
     with pytest.raises(UsageError, match="disk status 'melting'"):
         backend.add_volume(PROJECT, "v", "melting", 1)
-    with pytest.raises(UsageError, match="at least 1 GiB"):
+    with pytest.raises(UsageError, match="from 1 to 1048576 GiB, not 0"):
         backend.add_volume(PROJECT, "v", "available", 0)
     with pytest.raises(UsageError, match="unknown quirk"):
         backend.set_quirks(["nope"])

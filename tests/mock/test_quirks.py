@@ -6,14 +6,28 @@ import json
 import re
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from http import HTTPStatus
+from pathlib import Path
 
 import httpx
 import pytest
 
 from conformance.contract import PROFILES, load_contract
 from conformance.errors import UsageError
-from conformance.mock.quirks import INTERMITTENT_EVERY, QUIRKS, applicable_quirks, check_quirks
+from conformance.mock import app, identity, models, rewrites
+from conformance.mock.hooks import Answer, Status, Switch, ViewRewrite, ViewScope
+from conformance.mock.quirks import (
+    INTERMITTENT_EVERY,
+    QUIRKS,
+    CatalogueError,
+    Quirk,
+    applicable_quirks,
+    check_catalogue,
+    check_quirks,
+    compile_deviations,
+    default_status,
+)
 from conformance.requirements import load_requirements
 from tests.mock.conftest import Api
 
@@ -452,3 +466,87 @@ def test_quirk_keeps_the_promises_it_does_not_name(api: Api, name: str) -> None:
             response.json()
     if not breaks.startswith("AUTH-"):
         assert api.create(token=None).status_code == HTTPStatus.UNAUTHORIZED
+
+
+# -- the catalogue as data: what it refuses when it loads ------------------------------------------------
+_SOUND = Quirk(
+    "size-zero-again", "RSP-SIZE", "size is 0", (ViewRewrite(ViewScope.EVERY, rewrites.size_zero),)
+)
+
+
+def _refused(*records: Quirk, match: str) -> None:
+    with pytest.raises(CatalogueError, match=match):
+        check_catalogue(records, complete=False)
+
+
+def test_the_shipped_catalogue_passes_every_load_time_check() -> None:
+    assert dict(check_catalogue(QUIRKS.values())) == dict(QUIRKS)
+    assert dict(check_catalogue([_SOUND], complete=False)) == {_SOUND.name: _SOUND}
+
+
+def test_a_misspelt_switch_or_status_point_or_view_scope_is_refused() -> None:
+    _refused(replace(_SOUND, hooks=(Switch("reuse-frist-id"),)), match="switch 'reuse-frist-id' is no rule")
+    _refused(replace(_SOUND, hooks=(Status("unknown-volum", 404),)), match="status point 'unknown-volum'")
+    _refused(replace(_SOUND, hooks=(ViewRewrite("evry", rewrites.size_zero),)), match="view scope 'evry'")
+
+
+def test_a_status_that_is_neither_an_http_status_nor_a_refusal_kind_is_refused() -> None:
+    for status in (42, 1000, True):
+        _refused(replace(_SOUND, hooks=(Status(Answer.VOLUME_BUSY, status),)), match="is not an HTTP status")
+    _refused(replace(_SOUND, hooks=(Status(Answer.VOLUME_BUSY, "invalid-bod"),)), match="no refusal kind")
+
+
+def test_a_misspelt_requirement_id_or_name_is_refused() -> None:
+    _refused(replace(_SOUND, breaks="RSP-SIZ"), match="'RSP-SIZ', which is not in the requirement catalogue")
+    _refused(replace(_SOUND, name="Size Zero"), match="not a lower-case hyphenated name")
+    _refused(_SOUND, replace(_SOUND, summary="another"), match="'size-zero-again': listed twice")
+    _refused(replace(_SOUND, summary=" "), match="no summary")
+    _refused(replace(_SOUND, hooks=()), match="no hook")
+
+
+def test_an_applies_that_is_not_sane_is_refused() -> None:
+    _refused(replace(_SOUND, applies=lambda c: False), match="applies to no profile")
+    _refused(replace(_SOUND, applies=lambda c: "yes"), match="not true or false")  # type: ignore[arg-type,return-value]
+    _refused(replace(_SOUND, applies=lambda c: c.refusal("no-such-kind") is None), match="applies fails")
+    # A 404 for an unknown disk is cinder's own answer: a quirk claiming it deviates there is wrong.
+    always = replace(QUIRKS["unknown-volume-404"], applies=lambda c: True)
+    _refused(always, match="applies to cinder, where unknown-volume already answers that status")
+    never = replace(QUIRKS["busy-volume-409"], applies=lambda c: c.profile == "cinder")
+    _refused(never, match="does not apply to huawei, where it changes volume-busy")
+
+
+def test_a_catalogue_that_leaves_a_switch_unused_is_refused() -> None:
+    without = [q for q in QUIRKS.values() if q.name != "reused-ids"]
+    with pytest.raises(CatalogueError, match="no quirk uses reuse-first-id"):
+        check_catalogue(without)
+
+
+def test_the_rules_and_the_http_layer_name_no_quirk() -> None:
+    # They consult compiled deviations through typed constants; a quirk's name appears only in the catalogue.
+    for module in (models, app, identity):
+        source = Path(str(module.__file__)).read_text(encoding="utf-8")
+        named = [name for name in QUIRKS if f'"{name}"' in source or f"'{name}'" in source]
+        assert named == [], f"{module.__name__} names quirks {named}"
+
+
+def test_compiled_deviations_hold_every_status_and_the_chosen_rewrites() -> None:
+    huawei = load_contract("huawei")
+    clean = compile_deviations((), huawei)
+    assert clean.statuses == {p.value: default_status(p, huawei) for p in Answer}
+    assert (clean.switches, clean.schema_rewrites, clean.create_view, clean.read_view) == (
+        frozenset(),
+        (),
+        (),
+        (),
+    )
+    chosen = compile_deviations(
+        ["size-zero", "read-back-differs", "status-capitalised", "busy-volume-409"], huawei
+    )
+    assert chosen.create_view == (rewrites.size_zero, rewrites.capitalised_status)
+    assert chosen.read_view == (rewrites.renamed, rewrites.size_zero)
+    assert chosen.status(Answer.VOLUME_BUSY) == HTTPStatus.CONFLICT
+    assert chosen.status(Answer.UNKNOWN_VOLUME) == huawei.refusal("unknown-volume").status
+    cinder = load_contract("cinder")
+    assert compile_deviations(["null-volume-id-400"], cinder).status(Answer.NULL_VOLUME_ID) == (
+        cinder.refusal("invalid-body").status
+    )
