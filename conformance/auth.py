@@ -18,13 +18,9 @@ Example::
 
 from __future__ import annotations
 
-import functools
 import ipaddress
-import json
-import re
 import threading
 import urllib.parse
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,7 +28,7 @@ from typing import Any
 import httpx
 
 from conformance.errors import TargetError, UsageError
-from conformance.exchange import MASK
+from conformance.redaction import redact
 
 #: The response header that carries the issued token.
 SUBJECT_TOKEN_HEADER = "X-Subject-Token"
@@ -291,29 +287,14 @@ class TokenSource:
         return token
 
 
-def redact(text: str, secrets: Iterable[str], *, mask: str = MASK) -> str:
-    """``text`` with every occurrence of every secret masked, also in JSON-escaped and URL-encoded form."""
-    variants, pattern = _secret_forms(tuple(secrets))
-    # A substring test per form is far cheaper than the pattern, and almost every text holds no secret.
-    if pattern is None or not any(variant in text for variant in variants):
-        return text
-    return pattern.sub(lambda _: mask, text)
-
-
-@functools.lru_cache(maxsize=32)
-def _secret_forms(secrets: tuple[str, ...]) -> tuple[tuple[str, ...], re.Pattern[str] | None]:
-    """Every form in which ``secrets`` may appear, and one pattern matching any of them."""
-    variants: set[str] = set()
-    for secret in secrets:
-        if not secret:
-            continue
-        variants.add(secret)
-        variants.add(json.dumps(secret)[1:-1])
-        variants.add(json.dumps(secret, ensure_ascii=False)[1:-1])
-        variants.add(urllib.parse.quote(secret, safe=""))
-        variants.add(urllib.parse.quote_plus(secret, safe=""))
-    if not variants:
-        return (), None
-    # Longest first, so a secret that contains another is masked whole.
-    ordered = tuple(sorted(variants, key=len, reverse=True))
-    return ordered, re.compile("|".join(re.escape(variant) for variant in ordered))
+__all__ = [
+    "SUBJECT_TOKEN_HEADER",
+    "AuthError",
+    "PasswordCredentials",
+    "Token",
+    "TokenSource",
+    "fetch_token",
+    "is_loopback",
+    "redact",
+    "token_request_body",
+]

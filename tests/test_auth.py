@@ -210,15 +210,17 @@ def test_renewal_failure_is_an_auth_error() -> None:
 
 def test_redact_masks_every_occurrence_and_encoded_forms() -> None:
     text = (
-        f"X-Auth-Token: tok-abc\n{json.dumps({'password': PASSWORD})}\n"
-        "url?password=pa%22ss%2Fword%3A7%26x and tok-abc again"
+        f"X-Auth-Token: tok-abcdef\n{json.dumps({'password': PASSWORD})}\n"
+        "url?password=pa%22ss%2Fword%3A7%26x and tok-abcdef again"
     )
-    masked = redact(text, [PASSWORD, "tok-abc", ""])
+    masked = redact(text, [PASSWORD, "tok-abcdef", ""])
     assert masked == 'X-Auth-Token: ***\n{"password": "***"}\nurl?password=*** and *** again'
 
 
 def test_redact_masks_a_secret_containing_another_whole() -> None:
-    assert redact("abc-123 and abc", ["abc", "abc-123"], mask="<hidden>") == "<hidden> and <hidden>"
+    assert redact("abcdefgh-123 and abcdefgh", ["abcdefgh", "abcdefgh-123"], mask="<hidden>") == (
+        "<hidden> and <hidden>"
+    )
     assert redact("nothing here", []) == "nothing here"
 
 
