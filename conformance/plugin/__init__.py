@@ -242,16 +242,10 @@ def read_waivers(value: str | None) -> tuple[Any, ...]:
     if value is None:
         return ()
     from conformance.requirements import load_requirements
-    from conformance.waivers import parse_waivers
+    from conformance.waivers import load_waivers
 
-    try:
-        text = Path(value).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"{value}: cannot read the waivers: {exc.strerror}") from exc
-    except UnicodeDecodeError:
-        raise UsageError(f"{value}: the waivers are not UTF-8 text") from None
     known = {r.id for r in load_requirements()}
-    return parse_waivers(text, source=value, known_ids=known, today=date.today())
+    return load_waivers(value, known_ids=known, today=date.today())
 
 
 # -- configuration -----------------------------------------------------------------------------------------
