@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.display import for_terminal
+from conformance.display import for_terminal, quoted
 from conformance.errors import UsageError
 
 FAIL = "fail"
@@ -240,7 +240,7 @@ def _shown(text: str) -> str:
 
 
 def _shown_value(value: object) -> str:
-    return repr(_shown(_plain(value)))
+    return quoted(_plain(value), limit=_SHOWN)
 
 
 def _plain(value: object) -> str:

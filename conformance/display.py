@@ -9,6 +9,7 @@ Example::
 
     for_terminal("RSP-ECHO\\x1b]0;pwned\\x07")          # 'RSP-ECHO\\\\x1b]0;pwned\\\\x07'
     for_terminal("x" * 500, limit=80)                  # 80 characters, then '... (420 more)'
+    quoted("reports\n")                                 # "'reports\\x0a'"
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ def for_terminal(text: str, *, limit: int | None = None) -> str:
         cut = f"... ({len(text) - limit} more)"
         text = text[:limit]
     return _UNSAFE.sub(_escape, text) + cut
+
+
+def quoted(text: str, *, limit: int | None = None) -> str:
+    """``text`` for a message: escaped as ``for_terminal`` does, between single quotes."""
+    return f"'{for_terminal(text, limit=limit)}'"
 
 
 def _escape(match: re.Match[str]) -> str:

@@ -29,7 +29,7 @@ from typing import Literal, overload
 import httpx
 import idna
 
-from conformance.display import for_terminal
+from conformance.display import for_terminal, quoted
 from conformance.errors import UsageError
 
 #: Where no file of the tool's output may go: kernel and device file systems.
@@ -46,7 +46,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _shown(text: str) -> str:
-    return repr(for_terminal(text, limit=_SHOWN))
+    return quoted(text, limit=_SHOWN)
 
 
 # -- URLs ---------------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 
 from conformance import inputs
-from conformance.display import for_terminal
+from conformance.display import for_terminal, quoted
 from conformance.errors import UsageError
 
 #: The file that lists what runs wrote into the folder.
@@ -230,12 +230,12 @@ def _checked_entry(relpath: str, *, flag: str) -> str:
         or pure.parts[0] in TOLERATED
         or pure.parts[0] == MANIFEST
     ):
-        raise UsageError(f"{flag}: {for_terminal(repr(relpath))} is not a name a run may write in the folder")
+        raise UsageError(f"{flag}: {quoted(relpath, limit=120)} is not a name a run may write in the folder")
     return str(pure)
 
 
 def _shown(path: Path) -> str:
-    return repr(for_terminal(str(path), limit=120))
+    return quoted(str(path), limit=120)
 
 
 def _reason(exc: OSError) -> str:

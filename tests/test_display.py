@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance.display import for_terminal
+from conformance.display import for_terminal, quoted
 
 
 @pytest.mark.parametrize(
@@ -27,6 +27,11 @@ from conformance.display import for_terminal
 )
 def test_unsafe_characters_are_escaped_and_others_kept(given: str, shown: str) -> None:
     assert for_terminal(given) == shown
+
+
+def test_quoted_escapes_once_between_quotes() -> None:
+    assert quoted("a\r\nb") == "'a\\x0d\\x0ab'"
+    assert quoted("x" * 20, limit=5) == "'xxxxx... (15 more)'"
 
 
 def test_a_long_text_is_cut_and_says_how_much_was_left() -> None:
