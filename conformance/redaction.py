@@ -152,32 +152,39 @@ def _replace(text: str, searched: _Searched, mask: str) -> str:
     spans: list[tuple[int, int]] = []
     position = 0
     while (found := searched.heads.search(text, position)) is not None:
-        start = found.start()
-        end = start
+        at = found.start()
+        start, end = at, found.end()
         for form in searched.forms:
-            spelt, reach = _consume(text, start, form.text)
+            spelt, reach = _consume(text, at, form.text)
             # A form cut short (an excerpt of a long token) is masked as far as it goes.
             if spelt < min(_HEAD, len(form.text)):
                 continue
             if form.base64:
-                reach = _widen_to_word(text, start, reach)[1]
-                start = min(start, _widen_to_word(text, start, reach)[0])
+                left, reach = _widen_to_word(text, at, reach)
+                start = min(start, left)
             end = max(end, reach)
-        end = max(end, found.end())
-        if spans and start <= spans[-1][1]:
-            spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
-        else:
-            spans.append((start, end))
+        spans.append((start, end))
         position = end
     if not spans:
         return text
     pieces: list[str] = []
     last = 0
-    for start, end in spans:
+    # A base64 word widened to the left can reach back over an earlier span: merge in order of start.
+    for start, end in _merged(spans):
         pieces += [text[last:start], mask]
         last = end
     pieces.append(text[last:])
     return "".join(pieces)
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _consume(text: str, start: int, form: str) -> tuple[int, int]:

@@ -134,6 +134,13 @@ def test_a_short_secret_is_masked_only_as_a_whole_value() -> None:
     assert redact(urllib.parse.quote("p/w"), ["p/w"]) == "***"
 
 
+def test_a_base64_word_reaching_back_over_an_earlier_match_is_masked_whole() -> None:
+    secret = "Abcdefgh12"
+    blob = base64.b64encode(b"pad" + secret.encode()).decode()
+    # The raw secret and the base64 word run together: one word, masked as one.
+    assert redact(f"[zz{secret}{blob}]", [secret]) == "[***]"
+
+
 def test_a_secret_holding_another_is_masked_whole() -> None:
     assert redact("abcdefgh-123 and abcdefgh", ["abcdefgh", "abcdefgh-123"], mask="#") == "# and #"
 
