@@ -18,21 +18,18 @@ Example::
 
 from __future__ import annotations
 
-import functools
 import ipaddress
-import json
-import re
 import threading
 import urllib.parse
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import httpx
 
+from conformance import inputs
 from conformance.errors import TargetError, UsageError
-from conformance.exchange import MASK
+from conformance.redaction import redact
 
 #: The response header that carries the issued token.
 SUBJECT_TOKEN_HEADER = "X-Subject-Token"
@@ -73,23 +70,29 @@ class PasswordCredentials:
 
 
 def is_loopback(host: str) -> bool:
-    """Whether a URL host (name or address, IPv6 with or without brackets) is this machine."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
+    """Whether a URL host is this machine: an address in 127.0.0.0/8, ``::1``, or the name ``localhost``.
+
+    Decided by the address written, never by a name: ``*.localhost`` names (and ``localhost.`` with its
+    trailing dot) go to a resolver that may answer with any address, so they count as other machines.
+    ``localhost`` itself is kept because every system resolves it from its hosts file.
+    """
+    host = host.strip().lower()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
         return False
+    # An IPv4-mapped IPv6 address (::ffff:127.0.0.1) is left out: it is written as another machine would be.
+    return address.is_loopback and (address.version == 4 or address == ipaddress.IPv6Address("::1"))
 
 
 def _check_identity_url(iam_url: str, *, allow_plain_http: bool) -> None:
-    parsed = urllib.parse.urlsplit(iam_url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise UsageError(f"identity URL {_public_url(iam_url)!r} must be an http:// or https:// URL")
-    if parsed.username is not None or parsed.password is not None:
-        raise UsageError("the identity URL must not carry a user name or password")
-    if parsed.scheme == "http" and not allow_plain_http and not is_loopback(parsed.hostname):
+    checked = inputs.base_url(iam_url, flag="the identity URL (--iam-url)")
+    parsed = urllib.parse.urlsplit(checked)
+    if parsed.scheme == "http" and not allow_plain_http and not is_loopback(parsed.hostname or ""):
         raise UsageError(
             f"refusing to send a password over plain HTTP to {parsed.hostname}; use https:// "
             "(or allow plain HTTP explicitly)"
@@ -181,6 +184,11 @@ def _fetch(client: httpx.Client, credentials: PasswordCredentials) -> Token:
             f"the identity service at {shown} answered {response.status_code} "
             f"without an {SUBJECT_TOKEN_HEADER} header"
         )
+    try:
+        # A token that cannot go back in a header (non-ASCII, a control) would fail every request later.
+        value = inputs.token(value, what=f"the token the identity service at {shown} issued")
+    except UsageError as exc:
+        raise AuthError(str(exc)) from None
     return Token(value=value, expires_at=_expiry(response))
 
 
@@ -236,9 +244,7 @@ class TokenSource:
     @classmethod
     def from_token(cls, token: str) -> TokenSource:
         """A source for a token given by the user; it cannot be renewed."""
-        if not token.strip():
-            raise UsageError("the token is empty")
-        return cls(token=token.strip())
+        return cls(token=inputs.token(token, what="the token"))
 
     @classmethod
     def from_password(
@@ -291,29 +297,14 @@ class TokenSource:
         return token
 
 
-def redact(text: str, secrets: Iterable[str], *, mask: str = MASK) -> str:
-    """``text`` with every occurrence of every secret masked, also in JSON-escaped and URL-encoded form."""
-    variants, pattern = _secret_forms(tuple(secrets))
-    # A substring test per form is far cheaper than the pattern, and almost every text holds no secret.
-    if pattern is None or not any(variant in text for variant in variants):
-        return text
-    return pattern.sub(lambda _: mask, text)
-
-
-@functools.lru_cache(maxsize=32)
-def _secret_forms(secrets: tuple[str, ...]) -> tuple[tuple[str, ...], re.Pattern[str] | None]:
-    """Every form in which ``secrets`` may appear, and one pattern matching any of them."""
-    variants: set[str] = set()
-    for secret in secrets:
-        if not secret:
-            continue
-        variants.add(secret)
-        variants.add(json.dumps(secret)[1:-1])
-        variants.add(json.dumps(secret, ensure_ascii=False)[1:-1])
-        variants.add(urllib.parse.quote(secret, safe=""))
-        variants.add(urllib.parse.quote_plus(secret, safe=""))
-    if not variants:
-        return (), None
-    # Longest first, so a secret that contains another is masked whole.
-    ordered = tuple(sorted(variants, key=len, reverse=True))
-    return ordered, re.compile("|".join(re.escape(variant) for variant in ordered))
+__all__ = [
+    "SUBJECT_TOKEN_HEADER",
+    "AuthError",
+    "PasswordCredentials",
+    "Token",
+    "TokenSource",
+    "fetch_token",
+    "is_loopback",
+    "redact",
+    "token_request_body",
+]

@@ -287,16 +287,10 @@ def read_waivers(path: Path | None) -> tuple[Waiver, ...]:
     from datetime import date
 
     from conformance.requirements import load_requirements
-    from conformance.waivers import parse_waivers
+    from conformance.waivers import load_waivers
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read the waivers: {exc.strerror}") from exc
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: the waivers are not UTF-8 text") from None
     known = {r.id for r in load_requirements()}
-    return parse_waivers(text, source=str(path), known_ids=known, today=date.today())
+    return load_waivers(str(path), known_ids=known, today=date.today())
 
 
 def to_wire(settings: RunSettings) -> dict[str, Any]:

@@ -140,6 +140,9 @@ def test_an_unreachable_identity_service_is_an_auth_error() -> None:
         ({"iam_url": "ftp://iam.example.test/v3"}, "must be an http:// or https:// URL"),
         ({"iam_url": "https://qa:hunter2@iam.example.test/v3"}, "must not carry a user name or password"),
         ({"iam_url": "http://iam.example.test/v3"}, "refusing to send a password over plain HTTP"),
+        ({"iam_url": "http://iam.localhost/v3"}, "refusing to send a password over plain HTTP"),
+        ({"iam_url": "https://xn--.invalid/v3"}, "not a valid host name"),
+        ({"iam_url": "https://iam.example.test/v3?x=1"}, "must not have a query"),
         ({"domain": ""}, "needs a user name and a domain"),
     ],
 )
@@ -158,7 +161,9 @@ def test_plain_http_is_allowed_to_loopback_or_when_asked() -> None:
 @pytest.mark.parametrize(
     ("host", "expected"),
     [("127.0.0.1", True), ("127.9.9.9", True), ("::1", True), ("[::1]", True), ("localhost", True),
-     ("10.0.0.1", False), ("iam.example.test", False), ("localhost.example.test", False)],
+     ("LOCALHOST", True), ("10.0.0.1", False), ("iam.example.test", False),
+     ("localhost.example.test", False), ("evil.localhost", False), ("localhost.", False),
+     ("::ffff:127.0.0.1", False), ("0.0.0.0", False), ("::", False), ("127.1", False), ("", False)],
 )  # fmt: skip
 def test_is_loopback(host: str, expected: bool) -> None:
     assert is_loopback(host) is expected
@@ -199,6 +204,29 @@ def test_a_fixed_token_is_never_renewed() -> None:
         TokenSource.from_token("  ")
 
 
+@pytest.mark.parametrize(
+    ("issued", "problem"),
+    [("tök-1".encode(), "outside ASCII"), (b"tok\x01en", "control character"), (b"tok\x7fen", "control")],
+)
+def test_a_token_that_cannot_go_in_a_header_is_an_auth_error(issued: bytes, problem: str) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(201, headers=[(b"X-Subject-Token", issued)])
+
+    with identity(handler) as client, pytest.raises(AuthError, match=problem) as caught:
+        TokenSource.from_password(client, credentials()).token()
+    message = str(caught.value)
+    assert issued.decode("latin-1") not in message
+    assert issued.decode("utf-8", "replace") not in message
+
+
+@pytest.mark.parametrize(
+    ("given", "problem"), [("tok\nen", "a line break"), ("tök", "outside ASCII"), (" ", "empty")]
+)
+def test_a_given_token_that_cannot_go_in_a_header_is_a_usage_error(given: str, problem: str) -> None:
+    with pytest.raises(UsageError, match=problem):
+        TokenSource.from_token(given)
+
+
 def test_renewal_failure_is_an_auth_error() -> None:
     responses = iter([httpx.Response(201, headers={"X-Subject-Token": "tok-1"}), httpx.Response(401)])
     with identity(lambda request: next(responses)) as client:
@@ -210,15 +238,17 @@ def test_renewal_failure_is_an_auth_error() -> None:
 
 def test_redact_masks_every_occurrence_and_encoded_forms() -> None:
     text = (
-        f"X-Auth-Token: tok-abc\n{json.dumps({'password': PASSWORD})}\n"
-        "url?password=pa%22ss%2Fword%3A7%26x and tok-abc again"
+        f"X-Auth-Token: tok-abcdef\n{json.dumps({'password': PASSWORD})}\n"
+        "url?password=pa%22ss%2Fword%3A7%26x and tok-abcdef again"
     )
-    masked = redact(text, [PASSWORD, "tok-abc", ""])
+    masked = redact(text, [PASSWORD, "tok-abcdef", ""])
     assert masked == 'X-Auth-Token: ***\n{"password": "***"}\nurl?password=*** and *** again'
 
 
 def test_redact_masks_a_secret_containing_another_whole() -> None:
-    assert redact("abc-123 and abc", ["abc", "abc-123"], mask="<hidden>") == "<hidden> and <hidden>"
+    assert redact("abcdefgh-123 and abcdefgh", ["abcdefgh", "abcdefgh-123"], mask="<hidden>") == (
+        "<hidden> and <hidden>"
+    )
     assert redact("nothing here", []) == "nothing here"
 
 

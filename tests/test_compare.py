@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,8 @@ def test_every_kind_of_change_is_classified() -> None:
     assert [change.id for change in comparison.new_failures] == ["REQ-NAME"]
     assert [change.id for change in comparison.fixes] == ["REQ-JSON"]
     assert [change.id for change in comparison.still_failing] == ["REQ-METADATA"]
-    assert [(c.id, c.old, c.new) for c in comparison.other_changes] == [("RSP-SIZE", "pass", "skip")]
+    assert [(c.id, c.old, c.new) for c in comparison.lost_coverage] == [("RSP-SIZE", "pass", "skip")]
+    assert comparison.other_changes == ()
     assert [(c.id, c.old, c.new) for c in comparison.added] == [("ADV-Y", None, "info")]
     assert [(c.id, c.old, c.new) for c in comparison.removed] == [("AUTH-X", "skip", None)]
     assert comparison.regressed
@@ -155,3 +157,118 @@ def test_cli_exits_2_with_one_line_for_bad_input(tmp_path: Path, problem: str) -
     lines = result.output.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("evs-conformance: error: ")
+
+
+@pytest.mark.parametrize("before", ["pass", "fail", "info", "waived"])
+@pytest.mark.parametrize("after", ["skip", None])
+def test_a_requirement_tested_before_and_skipped_or_missing_now_is_lost_coverage(
+    before: str, after: str | None
+) -> None:
+    old = run_report(REQ_NAME=before, REQ_JSON="pass")
+    new = run_report(REQ_JSON="pass") if after is None else run_report(REQ_NAME=after, REQ_JSON="pass")
+    comparison = compare_reports(old, new)
+    assert [(c.id, c.old, c.new) for c in comparison.lost_coverage] == [("REQ-NAME", before, after)]
+    assert comparison.removed == ()
+    assert comparison.regressed
+    assert comparison.summary().endswith("result: 1 requirement no longer tested")
+
+
+def test_a_requirement_skipped_before_and_now_is_no_regression() -> None:
+    comparison = compare_reports(run_report(REQ_NAME="skip"), run_report())
+    assert not comparison.regressed
+    assert [c.id for c in comparison.removed] == ["REQ-NAME"]
+
+
+def test_cli_exits_1_listing_lost_coverage(tmp_path: Path) -> None:
+    old = write(tmp_path, "old.json", run_report(REQ_NAME="pass", REQ_JSON="pass", RSP_SIZE="info"))
+    new = write(tmp_path, "new.json", run_report(REQ_NAME="skip", REQ_JSON="pass"))
+    result = CliRunner().invoke(main, ["compare", old, new])
+    assert result.exit_code == 1
+    assert "lost coverage (tested before, skipped or missing now) (2):" in result.output
+    assert "  REQ-NAME  pass -> skip  title of REQ_NAME" in result.output
+    assert "  RSP-SIZE  info -> absent  title of RSP_SIZE" in result.output
+    assert result.output.rstrip().endswith("result: 2 requirements no longer tested")
+    data = json.loads(CliRunner().invoke(main, ["compare", "--json", old, new]).output)
+    assert [c["id"] for c in data["lost_coverage"]] == ["REQ-NAME", "RSP-SIZE"]
+    assert data["regressed"] is True
+
+
+@pytest.mark.parametrize("word", ["FAIL", "Pass", "failed", "ok", "", "absent"])
+def test_an_unknown_verdict_word_is_refused(word: str) -> None:
+    text = json.dumps(run_report(REQ_NAME=word))
+    with pytest.raises(UsageError, match="not one of fail, info, pass, skip, waived"):
+        parse_report(text, source="x.json")
+
+
+@pytest.mark.parametrize("verdict", ["FAIL", 1, None, [], {"a": 1}])
+def test_an_unknown_run_verdict_is_refused(verdict: object) -> None:
+    report: dict[str, Any] = {**run_report(REQ_NAME="pass"), "verdict": verdict}
+    with pytest.raises(UsageError, match=r"the run's verdict .* is not one of fail, pass"):
+        parse_report(json.dumps(report), source="x.json")
+
+
+def test_a_title_that_is_not_text_is_refused() -> None:
+    report = run_report(REQ_NAME="pass")
+    report["requirements"][0]["title"] = [[["deep"]]]
+    with pytest.raises(UsageError, match="has a 'title' that is not a string"):
+        parse_report(json.dumps(report), source="x.json")
+
+
+def test_deep_nesting_is_refused_in_one_line() -> None:
+    with pytest.raises(UsageError, match="nested too deeply"):
+        parse_report('{"profile": "huawei", "x": ' + "[" * 200_000 + "]" * 200_000 + "}", source="x.json")
+
+
+def test_an_escape_sequence_in_an_id_cannot_retitle_the_terminal_or_forge_a_line(tmp_path: Path) -> None:
+    forged = "REQ-X\x1b]0;owned\x07\nresult: no new failures\u202e"
+    old = write(tmp_path, "old.json", run_report(REQ_NAME="pass"))
+    report = run_report(REQ_NAME="pass")
+    report["requirements"].append({"id": forged, "verdict": "fail", "title": "\x1b[2J\x9b"})
+    new = write(tmp_path, "new.json", report)
+    result = CliRunner().invoke(main, ["compare", old, new])
+    assert result.exit_code == 1
+    for char in "\x1b\x07\x9b\u202e":
+        assert char not in result.output
+    assert "REQ-X\\x1b]0;owned\\x07\\x0aresult: no new failures\\u202e" in result.output
+    assert [line for line in result.output.splitlines() if line.startswith("result:")] == [
+        "result: 1 new failure"
+    ]
+
+
+def test_lone_surrogates_and_invalid_utf8_are_clean(tmp_path: Path) -> None:
+    old = write(tmp_path, "old.json", run_report(REQ_NAME="pass"))
+    surrogate = tmp_path / "surrogate.json"
+    surrogate.write_text(
+        json.dumps(run_report(REQ_NAME="pass", REQ_X="fail")).replace("title of REQ_X", "\\udcff")
+    )
+    result = CliRunner().invoke(main, ["compare", old, str(surrogate)])
+    assert result.exit_code == 1
+    assert "\\udcff" in result.output
+    binary = tmp_path / "binary.json"
+    binary.write_bytes(b'{"profile": "huawei\xff", "requirements": []}')
+    result = CliRunner().invoke(main, ["compare", old, str(binary)])
+    assert result.exit_code == 2
+    assert "is not UTF-8 text" in result.output
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo"])
+def test_a_report_that_is_not_a_regular_file_is_refused_at_once(tmp_path: Path, special: str) -> None:
+    old = write(tmp_path, "old.json", run_report(REQ_NAME="pass"))
+    path = {"/dev/zero": "/dev/zero", "fifo": str(tmp_path / "fifo")}[special]
+    if special == "fifo":
+        os.mkfifo(path)
+    result = CliRunner().invoke(main, ["compare", old, path])
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1
+
+
+def test_an_oversized_report_is_refused_before_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import conformance.cli.compare as cli_compare
+
+    monkeypatch.setattr(cli_compare, "MAX_REPORT_BYTES", 100)
+    old = write(tmp_path, "old.json", run_report(REQ_NAME="pass", REQ_JSON="pass", RSP_SIZE="pass"))
+    result = CliRunner().invoke(main, ["compare", old, old])
+    assert result.exit_code == 2
+    assert "more than the 100 accepted" in result.output

@@ -62,15 +62,15 @@ def test_an_external_target_takes_the_token_from_the_environment(monkeypatch: py
         ({"evs_base_url": "http://127.0.0.1:9", "evs_project_id": "p", "evs_volume_id": "v"}, "--evs-token"),
         (
             {"evs_base_url": "ftp://x", "evs_project_id": "p", "evs_volume_id": "v", "evs_token": "t"},
-            "must start with http://",
+            "must be an http:// or https:// URL",
         ),
         ({"evs_project_id": "p"}, "--evs-project-id need --evs-base-url"),
         (
             {"evs_base_url": "http://h", "evs_mock_quirk": ["q"], "evs_token": "t"},
             "only applies to the embedded mock",
         ),
-        ({"evs_examples": "0"}, "--evs-examples '0' must be 1 or more"),
-        ({"evs_max_creates": "-1"}, "--evs-max-creates '-1' must be 0 or more"),
+        ({"evs_examples": "0"}, "--evs-examples must be at least 1"),
+        ({"evs_max_creates": "-1"}, "--evs-max-creates must not be negative"),
     ],
 )
 def test_options_that_cannot_work_are_usage_errors(

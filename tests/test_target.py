@@ -748,7 +748,8 @@ def test_the_pacer_is_shared_safely_between_threads() -> None:
 def test_a_short_token_masks_only_itself(contract: Contract) -> None:
     exchange = target_with(contract, accepted(), token="on").create({"snapshot": {}})
     assert exchange.request.headers["x-auth-token"] == MASK
-    assert exchange.request.headers["content-type"] == f"applicati{MASK}/js{MASK}"
+    # Too short to be searched for inside other values: "application/json" stays readable.
+    assert exchange.request.headers["content-type"] == "application/json"
     assert "x-auth-token: $EVS_TOKEN" in shlex.split(exchange.curl())
 
 

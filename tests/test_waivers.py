@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conformance.errors import UsageError
 from conformance.requirements import load_requirements
-from conformance.waivers import WAIVED, Waiver, apply_waivers, parse_waivers, unused_waiver_lines
+from conformance.waivers import (
+    MAX_WAIVER_BYTES,
+    WAIVED,
+    Waiver,
+    apply_waivers,
+    load_waivers,
+    parse_waivers,
+    unused_waiver_lines,
+)
 
 TODAY = date(2026, 6, 1)
 KNOWN = frozenset(requirement.id for requirement in load_requirements())
@@ -147,3 +157,87 @@ def test_an_expired_waiver_is_refused_when_applied() -> None:
     stale = Waiver(id="REQ-NAME", reason="r", expires=date(2026, 1, 1))
     with pytest.raises(UsageError, match="REQ-NAME expired on 2026-01-01"):
         apply_waivers(report(REQ_NAME="fail"), [stale], today=TODAY)
+
+
+def alias_bomb(levels: int) -> str:
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for level in range(1, levels):
+        lines.append(f"a{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * 9) + "]")
+    return "\n".join([*lines, f"waivers: *a{levels - 1}", ""])
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (alias_bomb(9), r"line 1: anchors \(&name\) are not accepted"),
+        ("waivers: [*nowhere]\n", r"aliases \(\*name\) are not accepted|not valid YAML"),
+        ("waivers: " + "[" * 5000 + "]" * 5000 + "\n", r"nested more than 16 levels deep|nesting depth"),
+        ("waivers:\n" + "".join("  " * i + f"k{i}:\n" for i in range(40)), r"nested more than 16 levels"),
+        ("waivers: [" + ", ".join(["x"] * 60_000) + "]\n", r"more than 50000 values"),
+        ("waivers: [{id: REQ-NAME, reason: r, expires: 2027-13-45}]\n", r"'2027-13-45' is not a date of the"),
+        ("waivers: [{id: REQ-NAME, reason: r, expires: 2027-02-30}]\n", r"'2027-02-30' is not a date of the"),
+        ("waivers: [{id: REQ-NAME, reason: r, expires: 0000-01-01}]\n", r"'0000-01-01' is not a date of the"),
+        ("waivers: [{id: REQ-NAME, reason: r, expires: 20270630}]\n", r"must be a date written YYYY-MM-DD"),
+        ("waivers: [{id: REQ-NAME, reason: r, expires: !!timestamp 2027-13-45}]\n", r"tags \(!name\)"),
+        ("waivers: !!python/object/apply:os.system [true]\n", r"tags \(!name\)"),
+        ("waivers: [{id: REQ-NAME, reason: r, expires: " + "9" * 6000 + "}]\n", r"not valid YAML \(Exceeds"),
+        ("waivers: [{? [a, b] : c}]\n", r"unhashable key"),
+        ("waivers: []\nwaivers: []\n", r"the key 'waivers' appears twice"),
+        ("waivers: [{id: REQ-NAME, id: REQ-JSON, reason: r}]\n", r"the key 'id' appears twice"),
+        ('waivers: [{id: REQ-NAME, reason: "ok\\e]0;pwned\\a"}]\n', r"'reason' holds a control character"),
+        ("waivers: [\x00]\n", r"control characters are not allowed"),
+        ("x" * 300_000, r"more than 262144 characters"),
+    ],
+)
+def test_hostile_files_are_one_line_usage_errors_quickly(text: str, message: str) -> None:
+    with pytest.raises(UsageError, match=message) as caught:
+        parse(text)
+    shown = str(caught.value)
+    assert "\n" not in shown
+    assert len(shown) < 400
+    assert "lol" not in shown
+
+
+def test_an_escape_sequence_in_a_waiver_is_shown_escaped() -> None:
+    with pytest.raises(UsageError) as caught:
+        parse('waivers: [{id: "REQ-\\e]0;pwned\\a\\u202e", reason: r}]\n')
+    assert (
+        str(caught.value) == "waivers.yaml: waiver 1 (REQ-\\x1b]0;pwned\\x07\\u202e): unknown requirement ID"
+    )
+    result = apply_waivers(report(REQ_NAME="pass"), [Waiver(id="REQ-NAME", reason="r")], today=TODAY)
+    result["waivers"]["unused"][0]["verdict"] = "pass\x1b[2J"
+    assert "\x1b" not in unused_waiver_lines(result)[0]
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("fifo", "not a regular file"),
+        ("/dev/zero", "not a regular file"),
+        ("binary", r"is not UTF-8 text \(byte 11 is not\)"),
+        ("huge", "more than the 262144 accepted"),
+        ("missing", "No such file or directory"),
+    ],
+)
+def test_a_waiver_file_that_is_not_a_small_text_file_is_refused(
+    tmp_path: Path, kind: str, message: str
+) -> None:
+    path = tmp_path / "waivers.yaml"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "/dev/zero":
+        path = Path("/dev/zero")
+    elif kind == "binary":
+        path.write_bytes(b"waivers: [\xff\xfe]")
+    elif kind == "huge":
+        path.write_bytes(b"#" * (MAX_WAIVER_BYTES + 1))
+    with pytest.raises(UsageError, match=message):
+        load_waivers(path, known_ids=KNOWN, today=TODAY)
+
+
+def test_a_waiver_file_is_loaded(tmp_path: Path) -> None:
+    path = tmp_path / "waivers.yaml"
+    path.write_text("waivers:\n  - {id: REQ-NAME, reason: ticket, expires: 2027-06-30}\n", encoding="utf-8")
+    assert load_waivers(path, known_ids=KNOWN, today=TODAY) == (
+        Waiver(id="REQ-NAME", reason="ticket", expires=date(2027, 6, 30)),
+    )

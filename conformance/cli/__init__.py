@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from conformance import __version__
+from conformance.display import for_terminal
 from conformance.errors import ToolError
 
 EXIT_OK = 0
@@ -51,7 +52,8 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except ToolError as exc:
-            click.echo(f"evs-conformance: error: {_one_line(str(exc))}", err=True)
+            # Messages may quote input (IDs, paths, URLs): shown escaped, so none can drive the terminal.
+            click.echo(f"evs-conformance: error: {for_terminal(str(exc))}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("evs-conformance: interrupted", err=True)

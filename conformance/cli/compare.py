@@ -1,4 +1,4 @@
-"""``evs-conformance compare OLD.json NEW.json``: what changed between two runs; exit 1 on a new failure."""
+"""``evs-conformance compare OLD.json NEW.json``: what changed between two runs; exit 1 on a regression."""
 
 from __future__ import annotations
 
@@ -8,17 +8,18 @@ from pathlib import Path
 
 import click
 
-from conformance.compare import compare_reports, parse_report
-from conformance.errors import UsageError
+from conformance import inputs
+from conformance.compare import MAX_REPORT_BYTES, compare_reports, parse_report
+from conformance.display import for_terminal
 
 
 def read_report(path: Path) -> dict[str, object]:
-    """A parsed ``conformance.json`` from ``path``, or a one-line error naming it."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-        raise UsageError(f"cannot read {path}: {reason}") from exc
+    """A parsed ``conformance.json`` from ``path``, or a one-line error naming it.
+
+    Only a regular UTF-8 file of at most ``MAX_REPORT_BYTES`` is read: a pipe or a device is refused at
+    once instead of hanging the comparison or filling the memory.
+    """
+    text = inputs.input_file(path, what="the report", max_bytes=MAX_REPORT_BYTES)
     return parse_report(text, source=str(path))
 
 
@@ -29,13 +30,15 @@ def read_report(path: Path) -> dict[str, object]:
 def compare(old: Path, new: Path, as_json: bool) -> None:
     """Compare two conformance.json reports of one profile (OLD is the baseline).
 
-    Exit 1 when a requirement fails in NEW that did not fail in OLD (waived failures do not count),
-    0 otherwise, 2 when a report cannot be read or the profiles differ.
+    Exit 1 when a requirement fails in NEW that did not fail in OLD (waived failures do not count), or
+    when one that OLD tested (pass, fail, info, waived) is skipped or missing in NEW; 0 otherwise; 2 when a
+    report cannot be read or the profiles differ.
     """
     comparison = compare_reports(read_report(old), read_report(new))
     if as_json:
+        # JSON escapes every control character itself; ensure_ascii keeps lone surrogates printable.
         click.echo(json.dumps({"old": str(old), "new": str(new), **comparison.as_dict()}, indent=2))
     else:
-        click.echo(f"compare {old} -> {new}")
+        click.echo(f"compare {for_terminal(str(old))} -> {for_terminal(str(new))}")
         click.echo(comparison.summary())
     sys.exit(1 if comparison.regressed else 0)

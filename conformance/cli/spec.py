@@ -7,8 +7,14 @@ from pathlib import Path
 
 import click
 
+from conformance import inputs
 from conformance.contract import PROFILES, spec_dir
+from conformance.display import for_terminal
+from conformance.errors import UsageError
 from conformance.specbuild.project import build_profile, check_specs, committed_path
+
+#: The largest API page ``--source`` takes; the page this project is built from is about 4 KB.
+MAX_PAGE_BYTES = 4 * 1024 * 1024
 
 
 @click.group("spec")
@@ -40,13 +46,21 @@ def spec() -> None:
 def build(page: Path | None, profile: str, overlay_dir: Path | None, output: str | None) -> None:
     """Write the profile's OpenAPI document, generated from the page and the overlays."""
     root = spec_dir()
+    # Checked before the build, so a bad path costs nothing and a FIFO or a device never hangs the build.
+    target = None if output == "-" else inputs.output_file(output, flag="--output") if output else None
+    if page is not None:
+        inputs.input_file(page, what="the API page (--source)", max_bytes=MAX_PAGE_BYTES)
     text = build_profile(profile, spec_dir=root, page=page, overlay_dir=overlay_dir)
     if output == "-":
         click.echo(text, nl=False)
         return
-    target = Path(output) if output else committed_path(profile, root)
-    target.write_text(text, encoding="utf-8")
-    click.echo(f"wrote {target}", err=True)
+    target = target or committed_path(profile, root)
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise UsageError(f"cannot write {for_terminal(str(target))}: {reason}") from None
+    click.echo(f"wrote {for_terminal(str(target))}", err=True)
 
 
 def run_check(directory: Path) -> int:

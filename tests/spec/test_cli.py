@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -93,7 +94,51 @@ def test_bad_pages_exit_2_with_one_line(tmp_path: Path, text: str, message: str)
 def test_a_missing_page_exits_2(tmp_path: Path) -> None:
     code, _, err = _run("build", "--source", str(tmp_path / "missing.txt"), "--output", "-")
     assert code == 2
-    assert err == f"evs-conformance: error: {tmp_path / 'missing.txt'}: no such file\n"
+    missing = tmp_path / "missing.txt"
+    expected = f"cannot read the API page (--source) '{missing}': No such file or directory"
+    assert err == f"evs-conformance: error: {expected}\n"
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [("/dev/zero", "not a regular file"), ("fifo", "not a regular file"), ("binary", "is not UTF-8 text")],
+)
+def test_a_page_that_is_not_a_text_file_exits_2_at_once(tmp_path: Path, source: str, message: str) -> None:
+    if source == "binary":
+        source = str(tmp_path / "binary.txt")
+        Path(source).write_bytes(b"Create a Snapshot \xff\xfe")
+    elif source == "fifo":
+        # Nobody writes to it: reading it would wait for ever.
+        source = str(tmp_path / "fifo")
+        os.mkfifo(source)
+    code, _, err = _run("build", "--source", source, "--output", "-")
+    assert code == 2
+    assert message in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        ("/dev/null/x", "is under /dev, a system folder"),
+        ("/proc/self/x.yaml", "is under /proc, a system folder"),
+        ("{tmp}", "is a folder; give a file name"),
+        ("{tmp}/file.txt/x.yaml", "which is a file, not a folder"),
+        ("{tmp}/missing/x.yaml", "does not exist"),
+        ("{tmp}/link.yaml", "is a symbolic link"),
+    ],
+)
+def test_an_unusable_output_exits_2_with_one_line_and_writes_nothing(
+    tmp_path: Path, output: str, message: str
+) -> None:
+    (tmp_path / "file.txt").write_text("mine")
+    (tmp_path / "link.yaml").symlink_to(tmp_path / "file.txt")
+    code, out, err = _run("build", "--output", output.format(tmp=tmp_path))
+    assert code == 2
+    assert message in err
+    assert err.count("\n") == 1
+    assert "Traceback" not in err + out
+    assert (tmp_path / "file.txt").read_text() == "mine"
 
 
 def test_the_installed_command_prints_no_traceback(tmp_path: Path) -> None:
