@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import shutil
 import signal
 import sys
 import threading
@@ -31,18 +30,14 @@ from conformance.errors import ToolError, UsageError
 from conformance.options import OPTIONS
 from conformance.plugin.hooks import Provided
 from conformance.plugin.redaction import Redactor, redact_exception
-from conformance.report import console, har, html, markdown
+from conformance.report import console
 from conformance.report import json as json_report
 from conformance.report.coverage import gate
+from conformance.reportsdir import ReportsDir
 from conformance.settings import RunSettings, TargetSettings, build
 from conformance.target import Target, check_disks
 from conformance.target.identity import identity_client
 
-#: What a run writes into the reports directory; only these are removed before a run.
-RESULTS = (
-    "allure-results", "junit.xml", json_report.FILENAME, markdown.FILENAME, html.FILENAME, har.FILENAME,
-    ".ledger", ".har", "screenshots",
-)  # fmt: skip
 SUITE = "conformance.suite"
 INSECURE_WARNING = (
     "evs-conformance: WARNING: --insecure: TLS certificates are NOT verified; anyone on the path can read "
@@ -50,16 +45,6 @@ INSECURE_WARNING = (
 )
 #: Environment variables through which pytest would take options or plugins the suite did not ask for.
 _PYTEST_VARIABLES = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")
-
-
-def clean_reports(reports: Path) -> None:
-    """Remove what an earlier run left in the reports directory (and nothing else)."""
-    for name in RESULTS:
-        path = reports / name
-        if path.is_dir():
-            shutil.rmtree(path)
-        elif path.exists():
-            path.unlink()
 
 
 def secrets_of(settings: RunSettings) -> tuple[str, ...]:
@@ -213,7 +198,6 @@ def _execute(settings: RunSettings, *, verbose: bool) -> int:
     if settings.target is not None and settings.target.insecure:
         click.echo(INSECURE_WARNING, err=True)
     reports = settings.reports_dir
-    reports.mkdir(parents=True, exist_ok=True)
     if settings.dry_run:
         status, provided = run_pytest(settings, verbose=verbose)
         if status != 0:
@@ -221,9 +205,10 @@ def _execute(settings: RunSettings, *, verbose: bool) -> int:
         for line in provided.summary or ():
             click.echo(line)
         return EXIT_OK
+    # Before anything is sent: a reports folder that holds the user's files stops the run here.
+    ReportsDir.prepare(reports, flag=OPTIONS["reports"].flag)
     if settings.target is not None:
         preflight(settings)
-    clean_reports(reports)
     with contextlib.ExitStack() as stack:
         if settings.target is None and settings.workers > 1:
             settings = stack.enter_context(shared_mock(settings))

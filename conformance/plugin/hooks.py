@@ -22,8 +22,9 @@ from conformance.errors import ToolError
 from conformance.journal import JOURNAL, settle_previous_journal
 from conformance.plugin import options as plugin_options
 from conformance.plugin.budget import BudgetPlanner, budget_order, exhausted_reason
-from conformance.plugin.redaction import redact_test_report, scrub_files
-from conformance.plugin.runtime import SuiteRuntime
+from conformance.plugin.redaction import redact_test_report, scrub_listed
+from conformance.plugin.runtime import HAR_DIR, LEDGER_DIR, SuiteRuntime
+from conformance.reportsdir import ReportsDir
 from conformance.settings import RunSettings, build, from_wire, to_wire
 
 #: A test running longer than this gets a line saying which it is.
@@ -40,6 +41,7 @@ _PLANNER = pytest.StashKey["BudgetPlanner"]()
 
 
 _WIRE = "evs_settings"
+_REPORTS = pytest.StashKey[ReportsDir]()
 #: Each requirement test's report carries (process, exchanges, creates, requirement IDs) under this name,
 #: so whoever drives the run can show progress, pytest-xdist workers included.
 PROGRESS_PROPERTY = "evs-progress"
@@ -90,7 +92,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     if workerinput is None and not settings.dry_run and not config.option.collectonly:
         try:
-            settle_previous_journal(settings.reports_dir / JOURNAL)
+            config.stash[_REPORTS] = own_reports(settings)
         except ToolError as exc:
             raise pytest.UsageError(str(exc)) from exc
     run_id = workerinput[_WORKER_RUN_ID] if workerinput else uuid.uuid4().hex[:12]
@@ -115,6 +117,24 @@ def _settings(config: pytest.Config, workerinput: dict[str, Any] | None) -> RunS
         pytest.exit("\n".join(show(resolved, spell=plugin_options.spell)), returncode=0)
     settings = build(resolved, spell=plugin_options.spell, front_end="plugin")
     return dataclasses.replace(settings, started_at=time.monotonic())
+
+
+def own_reports(settings: RunSettings) -> ReportsDir:
+    """Take the reports folder for this run: refuse one that holds the user's files, or the journal of an
+    earlier run that left snapshots behind; remove what the earlier run wrote; list what this one writes."""
+    from conformance.report import allure_results, har, html, junit, markdown
+    from conformance.report import json as json_report
+
+    reports = ReportsDir.prepare(settings.reports_dir, flag=settings.flag("reports"))
+    settle_previous_journal(reports.path / JOURNAL)
+    reports.remove_previous()
+    written = (
+        json_report.FILENAME, markdown.FILENAME, html.FILENAME, junit.FILENAME, har.FILENAME,
+        allure_results.DIRECTORY, JOURNAL, LEDGER_DIR, HAR_DIR,
+    )  # fmt: skip
+    for name in written:
+        reports.claim(name)
+    return reports
 
 
 def provided_by(config: pytest.Config) -> Provided | None:
@@ -165,12 +185,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if workeroutput is not None:
         workeroutput[_WORKER_SECRETS] = list(runtime.secrets())
         return
-    roots = [runtime.settings.reports_dir]
-    for option in ("allure_report_dir", "xmlpath"):
-        value = getattr(config.option, option, None)
-        if value:
-            roots.append(Path(value))
-    scrub_files(roots, runtime.redactor)
+    reports = config.stash.get(_REPORTS, None)
+    if reports is not None:
+        reports.scrub(runtime.redactor)
+    # Files a user asked pytest itself to write in this run (``--junitxml``) are this run's too.
+    extra = [Path(value) for option in ("xmlpath",) if (value := getattr(config.option, option, None))]
+    scrub_listed(extra, runtime.redactor)
 
 
 def _budget_share(total: int | None, workerinput: dict[str, Any] | None) -> int | None:

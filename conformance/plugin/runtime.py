@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from conformance.oracle import Volumes
     from conformance.requirements import Requirement
 
+#: Folders of the reports where each process of a run writes its part, merged at the end.
+LEDGER_DIR, HAR_DIR = ".ledger", ".har"
 #: Why cleanup does not run against the embedded mock.
 MOCK_DISCARDED = "not needed: the embedded mock is discarded with its snapshots"
 CLEANUP_OFF = "off (--no-cleanup)"
@@ -108,12 +110,12 @@ class SuiteRuntime:
 
     @property
     def ledger_dir(self) -> Path:
-        return self.settings.reports_dir / ".ledger"
+        return self.settings.reports_dir / LEDGER_DIR
 
     @property
     def har_dir(self) -> Path:
         """Where each process writes its part of the run's HAR, merged at the end."""
-        return self.settings.reports_dir / ".har"
+        return self.settings.reports_dir / HAR_DIR
 
     def _record_exchange(self, exchange: Exchange) -> None:
         if self._har is not None:

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from conformance.cli import main
-from conformance.cli.run import clean_reports, pytest_args
+from conformance.cli.run import pytest_args
 from conformance.settings import RunSettings
 
 
@@ -59,13 +59,25 @@ def test_an_unreachable_target_is_exit_2(tmp_path: Path) -> None:
     assert "http://127.0.0.1:9 is not reachable" in result.output
 
 
-def test_clean_reports_removes_only_earlier_results(tmp_path: Path) -> None:
-    (tmp_path / "allure-results").mkdir()
-    (tmp_path / "allure-results" / "x-result.json").write_text("{}")
-    (tmp_path / "conformance.json").write_text("{}")
-    (tmp_path / "notes.txt").write_text("mine")
-    clean_reports(tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+def test_a_reports_folder_holding_the_users_files_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    secret_line = b"EVS_TOKEN=mock-token-0b6c3e1f9a2d4e57\n"
+    (tmp_path / ".env").write_bytes(secret_line)
+    result = CliRunner().invoke(main, ["run", "--reports", str(tmp_path), "--examples", "1"])
+    assert result.exit_code == 2
+    assert "holds files no earlier run wrote (.env)" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".env"]
+    assert (tmp_path / ".env").read_bytes() == secret_line
+
+
+def test_a_second_run_replaces_only_what_the_first_wrote(tmp_path: Path) -> None:
+    first = CliRunner().invoke(main, ["run", "--reports", str(tmp_path), "--examples", "1"])
+    assert first.exit_code == 0, first.output
+    (tmp_path / "README.md").write_text("kept")  # a name the folder may hold beside the reports
+    second = CliRunner().invoke(main, ["run", "--reports", str(tmp_path), "--examples", "1"])
+    assert second.exit_code == 0, second.output
+    assert (tmp_path / "README.md").read_text() == "kept"
+    assert (tmp_path / "conformance.json").is_file()
 
 
 def test_a_run_against_the_embedded_mock_passes_and_writes_reports(tmp_path: Path) -> None:

@@ -12,16 +12,19 @@ from typing import Any
 
 import pytest
 
+from conformance.errors import UsageError
 from conformance.exchange import Exchange, Received, SentRequest
 from conformance.mock.server import MockConfig
 from conformance.report import html
 from conformance.report import json as json_report
 from conformance.report.har import HarWriter
+from conformance.reportsdir import ReportsDir
 from conformance.verdicts import FAIL, INCOMPLETE
 from tests.report.cdp import Browser, chromium
 from tests.report.conftest import BROKEN, WAIVER_EXPIRES, WAIVER_REASON
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "reports" / "screenshots"
+#: Where the screenshots are kept: the repository's reports folder, claimed like any run's output.
+REPORTS = Path(__file__).resolve().parents[2] / "reports"
 HOSTILE = '<script>window.__owned = 1</script><img src="http://192.0.2.1/x.png">\x1b[31m\u202eevil'
 
 #: Whether every requirement row, the verdict and the run's facts are laid out on screen.
@@ -39,6 +42,15 @@ _VISIBLE = """(() => {
 
 
 @pytest.fixture(scope="module")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where screenshots go: ``reports/screenshots`` when that folder may be claimed, else a temporary one."""
+    try:
+        return ReportsDir.prepare(REPORTS).claim("screenshots")
+    except UsageError:
+        return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Any:
     executable = chromium()
     if executable is None:
@@ -47,25 +59,25 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Any:
         yield opened
 
 
-def _open(browser: Browser, page: Path, shot: str) -> dict[str, Any]:
+def _open(browser: Browser, page: Path, shot: str, screenshots: Path) -> dict[str, Any]:
     requests = browser.open(page.as_uri())
     # Nothing but the file itself: no script, style, font or image from anywhere.
     assert requests == [page.as_uri()]
     shown: dict[str, Any] = browser.evaluate(_VISIBLE)
-    browser.screenshot(SCREENSHOTS / f"{shot}.png")
+    browser.screenshot(screenshots / f"{shot}.png")
     return shown
 
 
 @pytest.mark.parametrize("name", ["quirk", "quirk-waived", "clean"])
 def test_the_page_opens_from_disk_and_shows_the_verdict_and_every_requirement(
-    runs: dict[str, tuple[Path, int]], name: str, tmp_path: Path, browser: Browser
+    runs: dict[str, tuple[Path, int]], name: str, tmp_path: Path, browser: Browser, screenshots: Path
 ) -> None:
     reports, _ = runs[name]
     report = json_report.read(reports / json_report.FILENAME)
     page = html.write(tmp_path / html.FILENAME, report)
     assert MockConfig().token not in page.read_text(encoding="utf-8")
 
-    shown = _open(browser, page, f"html-report-{name}")
+    shown = _open(browser, page, f"html-report-{name}", screenshots)
 
     assert shown["verdict"] == report["verdict"].upper()
     assert shown["rows"] == [[row["id"], row["verdict"].upper()] for row in report["requirements"]]
@@ -86,7 +98,7 @@ def test_the_page_opens_from_disk_and_shows_the_verdict_and_every_requirement(
         line = browser.evaluate(f"document.getElementById('L{row['document_line']}').innerText")
         assert line.startswith(f"{row['document_line']}created_at")
         browser.page("Page.navigate", {"url": f"{page.as_uri()}{href}"})
-        browser.screenshot(SCREENSHOTS / f"html-report-{name}-document-line.png", full_page=False)
+        browser.screenshot(screenshots / f"html-report-{name}-document-line.png", full_page=False)
     if name == "quirk-waived":
         assert WAIVER_REASON in text
         assert f"until {WAIVER_EXPIRES}" in text
@@ -94,7 +106,7 @@ def test_the_page_opens_from_disk_and_shows_the_verdict_and_every_requirement(
 
 
 def test_target_text_is_escaped_and_control_characters_are_shown(
-    runs: dict[str, tuple[Path, int]], tmp_path: Path, browser: Browser
+    runs: dict[str, tuple[Path, int]], tmp_path: Path, browser: Browser, screenshots: Path
 ) -> None:
     report = copy.deepcopy(json_report.read(runs["quirk"][0] / json_report.FILENAME))
     row = next(r for r in report["requirements"] if r["verdict"] == FAIL)
@@ -103,7 +115,7 @@ def test_target_text_is_escaped_and_control_characters_are_shown(
     report["target"]["base_url"] = 'http://127.0.0.1:1/"><script>window.__owned=2</script>'
     page = html.write(tmp_path / html.FILENAME, report)
 
-    shown = _open(browser, page, "html-report-hostile-text")
+    shown = _open(browser, page, "html-report-hostile-text", screenshots)
 
     assert shown["owned"] is None
     text = browser.evaluate("document.body.innerText")
@@ -113,14 +125,14 @@ def test_target_text_is_escaped_and_control_characters_are_shown(
 
 
 def test_an_incomplete_run_says_so_and_why(
-    runs: dict[str, tuple[Path, int]], tmp_path: Path, browser: Browser
+    runs: dict[str, tuple[Path, int]], tmp_path: Path, browser: Browser, screenshots: Path
 ) -> None:
     report = copy.deepcopy(json_report.read(runs["clean"][0] / json_report.FILENAME))
     report["verdict"] = INCOMPLETE
     report["incomplete_reason"] = "interrupted by the user (Ctrl-C) after 12 s"
     page = html.write(tmp_path / html.FILENAME, report)
 
-    shown = _open(browser, page, "html-report-incomplete")
+    shown = _open(browser, page, "html-report-incomplete", screenshots)
 
     assert shown["verdict"] == "INCOMPLETE"
     banner = browser.evaluate("document.getElementById('incomplete').innerText")
