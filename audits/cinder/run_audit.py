@@ -287,7 +287,8 @@ def running_cinder(
                 started.append(deploy.start_service(service, args.venv, conf, log, marker, state_dir))
             deploy.wait_for_api(started[-1], base_url + "/")
         yield Deployment(base_url, tuple(started))
-    except BaseException:
+    except Exception:
+        # What went wrong is in a log inside the state folder, which is about to be removed.
         for process in started:
             print(f"--- last lines of {process.log} ---\n{_tail(process.log)}", file=sys.stderr)
         if broker is not None:

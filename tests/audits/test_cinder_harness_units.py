@@ -5,34 +5,22 @@ Nothing here installs or starts Cinder.
 
 from __future__ import annotations
 
-import importlib
 import json
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from conformance.requirements import load_requirements
+from tests.audits.harness import harness
 
-AUDIT_DIR = Path(__file__).resolve().parents[2] / "audits" / "cinder"
-
-
-def _harness(name: str) -> ModuleType:
-    # The harness is a script directory, not a package: its modules import each other by plain name.
-    if str(AUDIT_DIR) not in sys.path:
-        sys.path.insert(0, str(AUDIT_DIR))
-    return importlib.import_module(name)
-
-
-deploy = _harness("cinder_deploy")
-expectations = _harness("audit_expectations")
-keystone = _harness("keystone_standin")
-run_audit = _harness("run_audit")
-cinder_seed = _harness("cinder_seed")
+deploy = harness("cinder_deploy")
+expectations = harness("audit_expectations")
+keystone = harness("keystone_standin")
+run_audit = harness("run_audit")
+cinder_seed = harness("cinder_seed")
 
 
 # -- cinder.conf ---------------------------------------------------------------------------------------
@@ -45,6 +33,8 @@ def _config(tmp_path: Path) -> object:
         service_user="cinder",
         service_password="s3cret",
         project_name="evs-audit",
+        transport_url="rabbit://guest:guest@127.0.0.1:45672/",
+        database_url="mysql+pymysql://root@localhost/cinder?unix_socket=/tmp/x/mysqld.sock&charset=utf8mb4",
     )
 
 
@@ -63,19 +53,28 @@ def _sections(text: str) -> dict[str, dict[str, str]]:
     return sections
 
 
-def test_rendered_config_keeps_cinder_on_loopback_with_sqlite_and_no_bus(tmp_path: Path) -> None:
+def test_rendered_config_keeps_cinder_on_loopback_with_the_private_bus_and_database(tmp_path: Path) -> None:
     conf = _sections(deploy.render_config(_config(tmp_path)))
     state = tmp_path / "state"
     assert conf["DEFAULT"]["osapi_volume_listen"] == "127.0.0.1"
     assert conf["DEFAULT"]["osapi_volume_listen_port"] == "48123"
     assert conf["DEFAULT"]["osapi_volume_workers"] == "1"
-    assert conf["DEFAULT"]["transport_url"] == "fake://"
+    assert conf["DEFAULT"]["transport_url"] == "rabbit://guest:guest@127.0.0.1:45672/"
     assert conf["DEFAULT"]["auth_strategy"] == "keystone"
     assert conf["DEFAULT"]["api_paste_config"] == str(tmp_path / "venv" / "etc" / "cinder" / "api-paste.ini")
-    assert conf["database"]["connection"] == f"sqlite:///{state}/cinder.sqlite"
+    assert conf["database"]["connection"].startswith("mysql+pymysql://root@localhost/cinder?unix_socket=")
     assert conf["oslo_concurrency"]["lock_path"] == f"{state}/locks"
     assert conf["coordination"]["backend_url"] == f"file://{state}/coordination"
     assert conf["oslo_messaging_notifications"]["driver"] == "noop"
+
+
+def test_rendered_config_makes_the_fake_driver_the_one_backend_of_a_fixed_host(tmp_path: Path) -> None:
+    conf = _sections(deploy.render_config(_config(tmp_path)))
+    assert conf["DEFAULT"]["host"] == deploy.SERVICE_HOST
+    assert conf["DEFAULT"]["enabled_backends"] == deploy.BACKEND
+    backend = conf[deploy.BACKEND]
+    assert backend["volume_driver"] == "cinder.tests.fake_driver.FakeLoggingVolumeDriver"
+    assert backend["volume_backend_name"] == deploy.BACKEND
 
 
 def test_rendered_config_points_keystonemiddleware_at_the_stand_in(tmp_path: Path) -> None:
@@ -98,7 +97,10 @@ def test_a_venv_counts_as_complete_only_with_the_marker_for_the_same_requirement
     assert not deploy.venv_is_complete(venv)
     (venv / deploy.COMPLETE_MARKER).write_text("cinder==28.0.0\n")
     assert not deploy.venv_is_complete(venv)
+    # An install from before the fake driver's and the database's needs is rebuilt.
     (venv / deploy.COMPLETE_MARKER).write_text(deploy.CINDER_REQUIREMENT + "\n")
+    assert not deploy.venv_is_complete(venv)
+    (venv / deploy.COMPLETE_MARKER).write_text("\n".join(deploy.VENV_REQUIREMENTS) + "\n")
     assert deploy.venv_is_complete(venv)
 
 
@@ -280,7 +282,7 @@ def test_validated_tokens_carry_an_identity_catalog_for_keystonemiddleware(
 def test_suite_command_names_every_seeded_input_and_the_profiles_options(tmp_path: Path) -> None:
     volumes = cinder_seed.SeededVolumes("vol-a", "vol-b")
     target = run_audit.Target("http://127.0.0.1:9", "proj", "tok", volumes)
-    command = run_audit.suite_command(target, "huawei", tmp_path, 7, 40, ("--api-version", "v3"))
+    command = run_audit.suite_command(target, "huawei", tmp_path, (7, 40), ("--api-version", "v3"))
     options = dict(zip(command[4::2], command[5::2], strict=False))
     assert command[3] == "run"
     assert options["--base-url"] == "http://127.0.0.1:9"
@@ -293,9 +295,31 @@ def test_suite_command_names_every_seeded_input_and_the_profiles_options(tmp_pat
     assert "tok" not in run_audit.masked(command, "tok").split()
 
 
-def test_command_line_refuses_zero_examples() -> None:
-    with pytest.raises(SystemExit):
-        run_audit.parse_args(["--examples", "0"])
+def test_with_run_defaults_the_suite_gets_no_budget_options(tmp_path: Path) -> None:
+    volumes = cinder_seed.SeededVolumes("vol-a", "vol-b")
+    target = run_audit.Target("http://127.0.0.1:9", "proj", "tok", volumes)
+    command = run_audit.suite_command(target, "cinder", tmp_path, None, ())
+    assert "--examples" not in command
+    assert "--max-creates" not in command
+    assert command[command.index("--in-use-volume-id") + 1] == "vol-b"
+
+
+def test_command_line_defaults_to_the_audits_budget_and_run_defaults_drops_it() -> None:
+    args = run_audit.parse_args([])
+    assert (args.examples, args.max_creates, args.run_defaults) == (5, 600, False)
+    assert run_audit.parse_args(["--run-defaults"]).run_defaults
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--examples", "0"], ["--max-creates", "-1"], ["--run-defaults", "--examples", "5"]],
+    ids=["zero-examples", "negative-budget", "run-defaults-with-a-budget"],
+)
+def test_command_line_refuses_contradictions(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        run_audit.parse_args(argv)
+    assert exited.value.code == 2
+    assert "error:" in capsys.readouterr().err
 
 
 def test_summary_marks_differences(tmp_path: Path) -> None:
@@ -303,22 +327,8 @@ def test_summary_marks_differences(tmp_path: Path) -> None:
     reported = {"OP-ACCEPT": ("pass", ""), "LIFE-SETTLE": ("pass", "")}
     results = {"cinder": (expectations.compare(plan, reported), expectations.summary_rows(plan, reported))}
     page = run_audit.render_summary(results, run_audit.Timings([("seeding", 1.5)]))
+    assert "MariaDB" in page
+    assert "the audit's settings" in page
     assert "## Profile `cinder`: 1 difference(s)" in page
     assert "| LIFE-SETTLE | fail | pass **(differs)** | because |" in page
     assert "| OP-ACCEPT | pass | pass | because |" in page
-
-
-def test_volume_host_is_set_in_the_database(tmp_path: Path) -> None:
-    import sqlite3
-
-    database = tmp_path / "cinder.sqlite"
-    with sqlite3.connect(database) as connection:
-        connection.execute("CREATE TABLE volumes (id TEXT, host TEXT)")
-        connection.execute("INSERT INTO volumes VALUES ('v1', NULL)")
-    connection.close()
-    cinder_seed.set_volume_host(database, "v1")
-    with sqlite3.connect(database) as connection:
-        assert connection.execute("SELECT host FROM volumes").fetchone() == (cinder_seed.FAKE_HOST,)
-    connection.close()
-    with pytest.raises(cinder_seed.SeedError):
-        cinder_seed.set_volume_host(database, "missing")
