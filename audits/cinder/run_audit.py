@@ -133,6 +133,23 @@ class Target:
     volumes: cinder_seed.SeededVolumes
 
 
+@dataclass(frozen=True)
+class CinderUnderTest:
+    """A seeded, running Cinder: what a client needs, and the processes (and logs) behind it."""
+
+    target: Target
+    deployment: Deployment
+
+
+@dataclass(frozen=True)
+class DeploySettings:
+    """Where Cinder, RabbitMQ and MariaDB come from (None: the Debian packages' programs)."""
+
+    venv: Path
+    rabbitmq_server: Path | None = None
+    mariadbd: Path | None = None
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="run_audit.py", description=__doc__.split("\n\n")[0] if __doc__ else None
@@ -238,7 +255,7 @@ def masked(command: Sequence[str], secret: str) -> str:
 
 @contextlib.contextmanager
 def running_cinder(
-    args: argparse.Namespace,
+    settings: DeploySettings,
     state_dir: Path,
     identity_url: str,
     service_password: str,
@@ -252,7 +269,7 @@ def running_cinder(
     port = free_port()
     footprint.ports += [port, broker_config.amqp_port, broker_config.dist_port, broker_config.epmd_port]
     config = deploy.CinderConfig(
-        api_paste_config=args.venv / "etc" / "cinder" / "api-paste.ini",
+        api_paste_config=settings.venv / "etc" / "cinder" / "api-paste.ini",
         port=port,
         state_dir=state_dir,
         identity_url=identity_url,
@@ -269,22 +286,22 @@ def running_cinder(
     database: DatabaseServer | None = None
     try:
         with timings.step("rabbitmq start"):
-            broker = Broker.start(broker_config, marker, _harness_env(), args.rabbitmq_server)
+            broker = Broker.start(broker_config, marker, _harness_env(), settings.rabbitmq_server)
             broker.wait_ready()
         print(f"RabbitMQ {broker.config.node_name} at {broker.transport_url}", flush=True)
         with timings.step("mariadb bootstrap and start"):
             database_config.base.mkdir()
-            database = DatabaseServer.start(database_config, marker, _harness_env(), args.mariadbd)
+            database = DatabaseServer.start(database_config, marker, _harness_env(), settings.mariadbd)
             database.wait_ready()
         print(f"MariaDB on {database_config.socket} (no TCP port)", flush=True)
         with timings.step("cinder-manage db sync"):
-            deploy.db_sync(args.venv, conf, state_dir / "cinder-manage.log", marker)
+            deploy.db_sync(settings.venv, conf, state_dir / "cinder-manage.log", marker)
         base_url = f"http://127.0.0.1:{port}"
         with timings.step("cinder services start (api answers)"):
             # The volume service first: the scheduler asks for capabilities when it starts.
             for service in ("cinder-volume", "cinder-scheduler", "cinder-api"):
                 log = state_dir / f"{service}.log"
-                started.append(deploy.start_service(service, args.venv, conf, log, marker, state_dir))
+                started.append(deploy.start_service(service, settings.venv, conf, log, marker, state_dir))
             deploy.wait_for_api(started[-1], base_url + "/")
         yield Deployment(base_url, tuple(started))
     except Exception:
@@ -346,16 +363,14 @@ def run_to_completion(command: Sequence[str], marker: RunMarker, grace_s: float 
                 process.wait()
 
 
-def audit(args: argparse.Namespace, timings: Timings, footprint: RunFootprint) -> int:
-    plans = expectations.load_plans(args.expected)
-    chosen = args.profiles or list(plans)
-    unknown = [p for p in chosen if p not in plans]
-    if unknown:
-        raise HarnessError(f"no expectations for profile(s) {', '.join(unknown)} in {args.expected}")
-
+@contextlib.contextmanager
+def seeded_cinder(
+    settings: DeploySettings, timings: Timings, footprint: RunFootprint
+) -> Iterator[CinderUnderTest]:
+    """A complete Cinder with an available and an in-use disk; everything is stopped and removed after."""
     with timings.step("cinder venv (install or reuse)"):
-        print(f"Cinder environment: {args.venv}", flush=True)
-        built = deploy.ensure_venv(args.venv, args.venv.parent / f"{args.venv.name}-install.log")
+        print(f"Cinder environment: {settings.venv}", flush=True)
+        built = deploy.ensure_venv(settings.venv, settings.venv.parent / f"{settings.venv.name}-install.log")
     print("  installed now" if built else "  reused", flush=True)
 
     project = keystone.Project(uuid.uuid4().hex, PROJECT_NAME)
@@ -367,37 +382,49 @@ def audit(args: argparse.Namespace, timings: Timings, footprint: RunFootprint) -
             keystone.User(AUDIT_USER, audit_password, ("admin", "member")),
         ],
     )
-    results: dict[str, tuple[list[expectations.Difference], Sequence[tuple[str, str, str, str]]]] = {}
     state = Path(tempfile.mkdtemp(prefix=STATE_PREFIX))
     footprint.folders.append(state)
     try:
         with identity.serving() as identity_url:
             footprint.ports.append(int(identity_url.rsplit(":", 1)[1]))
-            with running_cinder(args, state, identity_url, service_password, footprint, timings) as cinder:
-                base_url = cinder.base_url
+            with running_cinder(
+                settings, state, identity_url, service_password, footprint, timings
+            ) as cinder:
                 try:
                     token = keystone.login(identity_url, AUDIT_USER, audit_password)
                 except OSError as exc:
                     raise HarnessError(f"logging in to the identity stand-in failed: {exc}") from exc
-                client = CinderClient(base_url, project.id, token)
+                client = CinderClient(cinder.base_url, project.id, token)
                 with timings.step("scheduler and volume service ready"):
                     pool = cinder_seed.wait_for_backend(client, cinder.check_running)
                 print(f"Cinder backend up: pool {pool}", flush=True)
                 with timings.step("seeding through the API"):
                     volumes = cinder_seed.seed(client)
                 print(
-                    f"Cinder API {base_url}/v3/{project.id}: available volume {volumes.available_id}, "
+                    f"Cinder API {cinder.base_url}/v3/{project.id}: available volume {volumes.available_id}, "
                     f"in-use volume {volumes.in_use_id}",
                     flush=True,
                 )
-                target = Target(base_url, project.id, token, volumes)
-                for profile in chosen:
-                    results[profile] = run_profile(plans[profile], target, args, timings, footprint.marker)
-                if args.keep:
-                    _hold(target)
+                yield CinderUnderTest(Target(cinder.base_url, project.id, token, volumes), cinder)
     finally:
         with signals_held():
             shutil.rmtree(state, ignore_errors=True)
+
+
+def audit(args: argparse.Namespace, timings: Timings, footprint: RunFootprint) -> int:
+    plans = expectations.load_plans(args.expected)
+    chosen = args.profiles or list(plans)
+    unknown = [p for p in chosen if p not in plans]
+    if unknown:
+        raise HarnessError(f"no expectations for profile(s) {', '.join(unknown)} in {args.expected}")
+
+    results: dict[str, tuple[list[expectations.Difference], Sequence[tuple[str, str, str, str]]]] = {}
+    settings = DeploySettings(args.venv, args.rabbitmq_server, args.mariadbd)
+    with seeded_cinder(settings, timings, footprint) as cinder:
+        for profile in chosen:
+            results[profile] = run_profile(plans[profile], cinder.target, args, timings, footprint.marker)
+        if args.keep:
+            _hold(cinder.target)
 
     report = args.reports / "cinder-audit.md"
     report.parent.mkdir(parents=True, exist_ok=True)
