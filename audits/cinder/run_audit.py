@@ -428,7 +428,8 @@ def audit(args: argparse.Namespace, timings: Timings, footprint: RunFootprint) -
 
     report = args.reports / "cinder-audit.md"
     report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(render_summary(results, timings, args.run_defaults), encoding="utf-8")
+    budget = None if args.run_defaults else (args.examples, args.max_creates)
+    report.write_text(render_summary(results, timings, budget), encoding="utf-8")
     failures = 0
     for profile, (differences, _) in results.items():
         if differences:
@@ -445,16 +446,19 @@ def audit(args: argparse.Namespace, timings: Timings, footprint: RunFootprint) -
 def render_summary(
     results: dict[str, tuple[list[expectations.Difference], Sequence[tuple[str, str, str, str]]]],
     timings: Timings,
-    run_defaults: bool = False,
+    budget: tuple[int, int] | None = None,
 ) -> str:
     """A Markdown page with every profile's expected and reported verdicts, and the timings."""
-    settings = "evs-conformance run's own defaults" if run_defaults else "the audit's settings"
+    if budget is None:
+        settings = "evs-conformance run's own defaults (`--run-defaults`)"
+    else:
+        settings = f"the audit's settings (`--examples {budget[0]} --max-creates {budget[1]}`)"
     lines = [
         f"# Audit of OpenStack Cinder ({deploy.CINDER_REQUIREMENT})",
         "",
         "Deployment: cinder-api (keystonemiddleware, Keystone v3 stand-in), cinder-scheduler and",
-        f"cinder-volume (driver `{deploy.FAKE_DRIVER}`) with a private RabbitMQ and MariaDB;",
-        f"the suite ran with {settings}.",
+        f"cinder-volume (driver `{deploy.FAKE_DRIVER}`) with a private",
+        f"RabbitMQ and MariaDB. The suite ran with {settings}.",
         "",
     ]
     for profile, (differences, rows) in results.items():

@@ -25,7 +25,7 @@ cinder_seed = harness("cinder_seed")
 
 # -- cinder.conf ---------------------------------------------------------------------------------------
 def _config(tmp_path: Path) -> object:
-    return deploy.ApiConfig(
+    return deploy.CinderConfig(
         api_paste_config=tmp_path / "venv" / "etc" / "cinder" / "api-paste.ini",
         port=48123,
         state_dir=tmp_path / "state",
@@ -326,9 +326,100 @@ def test_summary_marks_differences(tmp_path: Path) -> None:
     plan = _plan(OP_ACCEPT="pass", LIFE_SETTLE="fail")
     reported = {"OP-ACCEPT": ("pass", ""), "LIFE-SETTLE": ("pass", "")}
     results = {"cinder": (expectations.compare(plan, reported), expectations.summary_rows(plan, reported))}
-    page = run_audit.render_summary(results, run_audit.Timings([("seeding", 1.5)]))
+    page = run_audit.render_summary(results, run_audit.Timings([("seeding", 1.5)]), (5, 600))
     assert "MariaDB" in page
-    assert "the audit's settings" in page
+    assert "the audit's settings (`--examples 5 --max-creates 600`)" in page
+    assert "own defaults" in run_audit.render_summary(results, run_audit.Timings())
     assert "## Profile `cinder`: 1 difference(s)" in page
     assert "| LIFE-SETTLE | fail | pass **(differs)** | because |" in page
     assert "| OP-ACCEPT | pass | pass | because |" in page
+
+
+# -- preparing Cinder through its API -------------------------------------------------------------------
+cinder_client = harness("cinder_client")
+
+
+class ScriptedCinder:
+    """Answers GETs from a script of bodies per path and records every call."""
+
+    def __init__(self, answers: dict[str, list[object]]) -> None:
+        self.answers = answers
+        self.calls: list[tuple[str, str, object]] = []
+        self.project_id = "proj"
+
+    def expect(
+        self, status: int, method: str, path: str, body: object = None, microversion: object = None
+    ) -> object:
+        self.calls.append((method, path, body))
+        if method != "GET":
+            return {"volume": {"id": f"vol-{len(self.calls)}"}}
+        script = self.answers[path]
+        return script.pop(0) if len(script) > 1 else script[0]
+
+
+def _service(binary: str, state: str = "up", status: str = "enabled") -> dict[str, str]:
+    return {"binary": binary, "state": state, "status": status}
+
+
+def test_services_count_as_up_only_when_enabled_and_reporting() -> None:
+    up = [_service("cinder-scheduler"), _service("cinder-volume")]
+    assert cinder_seed.services_not_up(up) == []
+    assert cinder_seed.services_not_up([_service("cinder-scheduler")]) == ["cinder-volume (not registered)"]
+    assert cinder_seed.services_not_up([_service("cinder-scheduler"), _service("cinder-volume", "down")]) == [
+        "cinder-volume"
+    ]
+    assert cinder_seed.services_not_up([_service("cinder-scheduler", status="disabled"), up[1]]) == [
+        "cinder-scheduler"
+    ]
+
+
+def test_the_backend_is_ready_once_services_are_up_and_a_pool_is_known() -> None:
+    up = {"services": [_service("cinder-scheduler"), _service("cinder-volume")]}
+    client = ScriptedCinder(
+        {
+            "/os-services": [{"services": []}, up],
+            "/scheduler-stats/get_pools": [{"pools": []}, {"pools": [{"name": "h@b#p"}]}],
+        }
+    )
+    assert cinder_seed.wait_for_backend(client, sleep=lambda s: None) == "h@b#p"
+
+
+def test_a_service_that_crashed_ends_the_wait_at_once() -> None:
+    def crashed() -> None:
+        raise deploy.DeployError("cinder-volume exited with 1")
+
+    client = ScriptedCinder({"/os-services": [{"services": []}]})
+    with pytest.raises(deploy.DeployError, match="cinder-volume exited"):
+        cinder_seed.wait_for_backend(client, crashed, sleep=lambda s: None)
+
+
+def test_a_volume_is_waited_for_until_its_status_and_an_error_status_ends_the_wait() -> None:
+    client = ScriptedCinder(
+        {"/volumes/v1": [{"volume": {"status": "creating"}}, {"volume": {"status": "available", "size": 1}}]}
+    )
+    assert cinder_seed.wait_for_volume(client, "v1", "available", sleep=lambda s: None)["size"] == 1
+    failing = ScriptedCinder(
+        {"/volumes/v2": [{"volume": {"status": "creating"}}, {"volume": {"status": "error"}}]}
+    )
+    with pytest.raises(cinder_client.CinderApiError, match="went to 'error'"):
+        cinder_seed.wait_for_volume(failing, "v2", "available", sleep=lambda s: None)
+    stuck = ScriptedCinder({"/volumes/v3": [{"volume": {"status": "attaching"}}]})
+    with pytest.raises(cinder_client.CinderApiError, match="still 'attaching'"):
+        cinder_seed.wait_for_volume(stuck, "v3", "in-use", timeout_s=0.0, sleep=lambda s: None)
+
+
+def test_seeding_lifts_quotas_and_attaches_the_second_volume_with_os_attach() -> None:
+    available = {"volume": {"status": "available", "size": 1, "attachments": []}}
+    in_use = {"volume": {"status": "in-use", "size": 1, "attachments": [{"server_id": "s"}]}}
+    client = ScriptedCinder({"/volumes/vol-2": [available], "/volumes/vol-3": [available, available, in_use]})
+    volumes = cinder_seed.seed(client)
+    assert volumes == cinder_seed.SeededVolumes("vol-2", "vol-3")
+    writes = [(method, path, body) for method, path, body in client.calls if method != "GET"]
+    assert writes[0][:2] == ("PUT", "/os-quota-sets/proj")
+    assert writes[0][2] == {"quota_set": {"snapshots": -1, "volumes": -1, "gigabytes": -1}}
+    assert [w[:2] for w in writes[1:]] == [
+        ("POST", "/volumes"),
+        ("POST", "/volumes"),
+        ("POST", "/volumes/vol-3/action"),
+    ]
+    assert set(writes[3][2]["os-attach"]) == {"instance_uuid", "mountpoint"}  # type: ignore[index]
