@@ -34,6 +34,8 @@ SYSTEM_TABLE_SCRIPTS = ("mysql_system_tables.sql", "mysql_system_tables_data.sql
 SCRIPT_DIRS = (Path("/usr/share/mariadb"), Path("/usr/share/mysql"))
 DATABASE = "cinder"
 READY_TIMEOUT_S = 60.0
+# sockaddr_un holds 108 bytes with the terminating NUL; MariaDB refuses a longer socket path.
+MAX_SOCKET_PATH = 107
 BOOTSTRAP_TIMEOUT_S = 120.0
 INSTALL_HINT = (
     "MariaDB is not installed: install the Debian package (as root: apt-get install --no-install-recommends "
@@ -142,6 +144,11 @@ class DatabaseServer:
         server: Path | None = None,
     ) -> DatabaseServer:
         binary = find_server(server)
+        if len(os.fsencode(config.socket)) > MAX_SOCKET_PATH:
+            raise DatabaseError(
+                f"the socket path {config.socket} is longer than {MAX_SOCKET_PATH} bytes; "
+                "set TMPDIR to a shorter folder"
+            )
         config.datadir.mkdir(parents=True, exist_ok=True)
         env = marker.environ(base_env)
         sql = bootstrap_sql(database=config.database)

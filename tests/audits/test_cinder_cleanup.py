@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -294,6 +296,13 @@ def test_mariadb_readiness_needs_a_protocol_10_greeting(tmp_path: Path) -> None:
     assert not mariadb.greets(path)
 
 
+def test_a_socket_path_too_long_for_unix_sockets_is_refused_with_the_remedy(tmp_path: Path) -> None:
+    config = mariadb.DatabaseConfig(tmp_path / ("d" * 120))
+    with pytest.raises(mariadb.DatabaseError, match="set TMPDIR to a shorter folder"):
+        mariadb.DatabaseServer.start(config, processes.RunMarker(), dict(os.environ), Path(sys.executable))
+    assert not config.base.exists()
+
+
 def test_a_missing_mariadb_says_how_to_install_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(mariadb, "DEFAULT_SERVERS", (tmp_path / "absent",))
     monkeypatch.setenv("PATH", str(tmp_path))
@@ -380,7 +389,16 @@ def _command(pid: int) -> str:
 @needs_mariadb
 def test_ctrl_c_while_cinder_starts_stops_every_process_and_removes_the_state_folder(tmp_path: Path) -> None:
     tag = f"EVS_AUDIT_TEST_TAG={secrets.token_hex(6)}"
-    env = {**os.environ, tag.split("=")[0]: tag.split("=")[1], "TMPDIR": str(tmp_path)}
+    # A short folder of its own: MariaDB's socket path must stay within 107 bytes.
+    scratch = Path(tempfile.mkdtemp(prefix="evs-t-", dir="/tmp"))
+    try:
+        _interrupt_while_cinder_starts(tag, tmp_path, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _interrupt_while_cinder_starts(tag: str, tmp_path: Path, scratch: Path) -> None:
+    env = {**os.environ, tag.split("=")[0]: tag.split("=")[1], "TMPDIR": str(scratch)}
     command = [
         sys.executable,
         str(AUDIT_DIR / "run_audit.py"),
@@ -397,7 +415,7 @@ def test_ctrl_c_while_cinder_starts_stops_every_process_and_removes_the_state_fo
             timeout_s=120,
         )
         assert script.poll() is None, script.communicate()[0]
-        assert [p for p in tmp_path.iterdir() if p.name.startswith(run_audit.STATE_PREFIX)]
+        assert [p for p in scratch.iterdir() if p.name.startswith(run_audit.STATE_PREFIX)]
         script.send_signal(signal.SIGINT)
         out, _ = script.communicate(timeout=120)
     finally:
@@ -408,4 +426,4 @@ def test_ctrl_c_while_cinder_starts_stops_every_process_and_removes_the_state_fo
     assert "cleanup: no process, folder, port or thread of this run is left" in out
     remaining = [pid for pid in _tagged(tag) if pid != script.pid]
     assert remaining == []
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(run_audit.STATE_PREFIX)]
+    assert not [p for p in scratch.iterdir() if p.name.startswith(run_audit.STATE_PREFIX)]
