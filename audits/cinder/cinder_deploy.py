@@ -1,28 +1,33 @@
-"""A throw-away Cinder API: its own virtual environment, cinder.conf, db sync and a cinder-api child.
+"""A throw-away Cinder: its own virtual environment, cinder.conf, db sync and the three service processes.
 
 Cinder's pins (SQLAlchemy, oslo.*, eventlet, WebOb) live only in the virtual environment built here; the
-harness talks to it over loopback HTTP and through the SQLite file, never by importing it.
+harness talks to the services over loopback HTTP (the API) and starts them as marked child processes.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 from typing import IO
 
+from processes import ChildProcess, RunMarker
+
 CINDER_REQUIREMENT = "cinder==29.0.0"
+# The fake driver's module imports Cinder's unit-test helpers, which need this test-only dependency that
+# the wheel does not declare.
+DRIVER_REQUIREMENT = "fixtures==4.3.2"
+# Cinder reaches MariaDB through SQLAlchemy's pure-Python MySQL driver.
+DATABASE_DRIVER_REQUIREMENT = "PyMySQL==1.2.4"
+VENV_REQUIREMENTS = (CINDER_REQUIREMENT, DRIVER_REQUIREMENT, DATABASE_DRIVER_REQUIREMENT)
 TEMPLATE = Path(__file__).with_name("cinder.conf.in")
 # Written last by an install that finished; a venv without it is rebuilt from scratch.
 COMPLETE_MARKER = ".evs-conformance-complete"
@@ -33,8 +38,15 @@ class DeployError(Exception):
     """Cinder could not be installed or started; the message says which step and where its log is."""
 
 
+SERVICES = ("cinder-api", "cinder-scheduler", "cinder-volume")
+SERVICE_HOST = "evs-audit"
+BACKEND = "fake"
+# Ships inside the cinder wheel: its creates and deletes only log, so operations complete without disks.
+FAKE_DRIVER = "cinder.tests.fake_driver.FakeLoggingVolumeDriver"
+
+
 @dataclass(frozen=True)
-class ApiConfig:
+class CinderConfig:
     """What a cinder.conf for the audit is rendered from."""
 
     api_paste_config: Path
@@ -44,27 +56,32 @@ class ApiConfig:
     service_user: str
     service_password: str
     project_name: str
+    transport_url: str
+    database_url: str
+    host: str = SERVICE_HOST
+    backend: str = BACKEND
+    volume_driver: str = FAKE_DRIVER
 
 
 def default_venv_dir() -> Path:
     return Path.home() / ".cache" / "evs-conformance" / CINDER_REQUIREMENT.replace("==", "-")
 
 
-def venv_is_complete(venv: Path, requirement: str = CINDER_REQUIREMENT) -> bool:
-    """True when an earlier install of exactly ``requirement`` finished in ``venv``."""
+def venv_is_complete(venv: Path, requirements: Sequence[str] = VENV_REQUIREMENTS) -> bool:
+    """True when an earlier install of exactly ``requirements`` finished in ``venv``."""
     marker = venv / COMPLETE_MARKER
     try:
         return (
-            marker.read_text(encoding="utf-8").strip() == requirement
+            marker.read_text(encoding="utf-8").split() == list(requirements)
             and (venv / "bin" / "cinder-api").exists()
         )
     except OSError:
         return False
 
 
-def ensure_venv(venv: Path, log: Path, requirement: str = CINDER_REQUIREMENT) -> bool:
-    """Build ``venv`` with ``requirement`` unless a complete one is there; True when it was built now."""
-    if venv_is_complete(venv, requirement):
+def ensure_venv(venv: Path, log: Path, requirements: Sequence[str] = VENV_REQUIREMENTS) -> bool:
+    """Build ``venv`` with ``requirements`` unless a complete one is there; True when it was built now."""
+    if venv_is_complete(venv, requirements):
         return False
     if venv.exists():
         shutil.rmtree(venv)
@@ -79,12 +96,13 @@ def ensure_venv(venv: Path, log: Path, requirement: str = CINDER_REQUIREMENT) ->
             "--no-input",
             "--disable-pip-version-check",
         ]
-        _run_logged([*pip, requirement], out, log, f"pip install {requirement}")
-    (venv / COMPLETE_MARKER).write_text(requirement + "\n", encoding="utf-8")
+        wanted = " ".join(requirements)
+        _run_logged([*pip, *requirements], out, log, f"pip install {wanted}")
+    (venv / COMPLETE_MARKER).write_text("\n".join(requirements) + "\n", encoding="utf-8")
     return True
 
 
-def render_config(config: ApiConfig, template: str | None = None) -> str:
+def render_config(config: CinderConfig, template: str | None = None) -> str:
     """The cinder.conf text for ``config`` (every placeholder must be filled)."""
     text = TEMPLATE.read_text(encoding="utf-8") if template is None else template
     return Template(text).substitute(
@@ -95,13 +113,12 @@ def render_config(config: ApiConfig, template: str | None = None) -> str:
         service_user=config.service_user,
         service_password=config.service_password,
         project_name=config.project_name,
+        transport_url=config.transport_url,
+        database_url=config.database_url,
+        host=config.host,
+        backend=config.backend,
+        volume_driver=config.volume_driver,
     )
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 def isolated_env(venv: Path) -> dict[str, str]:
@@ -112,61 +129,38 @@ def isolated_env(venv: Path) -> dict[str, str]:
     return env
 
 
-def db_sync(venv: Path, conf: Path, log: Path) -> None:
+def db_sync(venv: Path, conf: Path, log: Path, marker: RunMarker) -> None:
+    """Create Cinder's tables in the database the configuration names."""
     with log.open("a", encoding="utf-8") as out:
         command = [str(venv / "bin" / "cinder-manage"), "--config-file", str(conf), "db", "sync"]
-        _run_logged(command, out, log, "cinder-manage db sync", env=isolated_env(venv))
+        _run_logged(command, out, log, "cinder-manage db sync", env=marker.environ(isolated_env(venv)))
 
 
-class ApiProcess:
-    """A running ``cinder-api`` in a process group of its own, so that stopping it stops its workers too."""
+def start_service(
+    service: str, venv: Path, conf: Path, log: Path, marker: RunMarker, cwd: Path
+) -> ChildProcess:
+    """Start one of Cinder's services (``cinder-api``, ``cinder-scheduler``, ``cinder-volume``)."""
+    if service not in SERVICES:
+        raise ValueError(f"not a Cinder service this audit runs: {service}")
+    command = [str(venv / "bin" / service), "--config-file", str(conf)]
+    return ChildProcess(service, command, log, marker.environ(isolated_env(venv)), cwd=cwd)
 
-    def __init__(self, venv: Path, conf: Path, log: Path) -> None:
-        self.log = log
-        self._out = log.open("a", encoding="utf-8")
-        command = [str(venv / "bin" / "cinder-api"), "--config-file", str(conf)]
-        self.process = subprocess.Popen(
-            command,
-            stdout=self._out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=isolated_env(venv),
-            start_new_session=True,
-        )
 
-    def wait_ready(self, url: str, timeout_s: float = READY_TIMEOUT_S) -> float:
-        """Poll ``url`` until the API answers; returns the seconds it took."""
-        started = time.monotonic()
-        while time.monotonic() - started < timeout_s:
-            if self.process.poll() is not None:
-                raise DeployError(f"cinder-api exited with {self.process.returncode}; see {self.log}")
-            try:
-                with urllib.request.urlopen(url, timeout=2):
-                    return time.monotonic() - started
-            except urllib.error.HTTPError:
-                # Version discovery answers 300: any HTTP answer means the server is up.
-                return time.monotonic() - started
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.25)
-        raise DeployError(f"cinder-api did not answer {url} within {timeout_s:.0f} s; see {self.log}")
-
-    def stop(self, grace_s: float = 10.0) -> None:
-        """Stop the whole process group: politely first, then for good."""
+def wait_for_api(api: ChildProcess, url: str, timeout_s: float = READY_TIMEOUT_S) -> float:
+    """Poll ``url`` until the API answers; returns the seconds it took."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout_s:
+        if api.exited() is not None:
+            raise DeployError(f"cinder-api exited with {api.exited()}; see {api.log}")
         try:
-            if self.process.poll() is None:
-                _signal_group(self.process.pid, signal.SIGTERM)
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    self.process.wait(timeout=grace_s)
-            # Workers forked by cinder-api may outlive their parent; the group still names them.
-            _signal_group(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=grace_s)
-        finally:
-            self._out.close()
-
-
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, sig)
+            with urllib.request.urlopen(url, timeout=2):
+                return time.monotonic() - started
+        except urllib.error.HTTPError:
+            # Version discovery answers 300: any HTTP answer means the server is up.
+            return time.monotonic() - started
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.25)
+    raise DeployError(f"cinder-api did not answer {url} within {timeout_s:.0f} s; see {api.log}")
 
 
 def _run_logged(

@@ -1,76 +1,29 @@
-"""Seeding a Cinder API without scheduler or volume service: quotas lifted, an available and an in-use disk.
+"""Preparing a complete Cinder through its API, as a user would: the backend is up, and two disks exist.
 
-Volumes created through the API stay ``creating`` with no host; the host column is set in SQLite directly
-and the status through the admin action ``os-reset_status``, which is what a volume service would have done.
+One disk is created and waited to ``available``; the other is created, then attached with the ``os-attach``
+volume action (what a compute service asks for; none runs here), so its ``in-use`` comes from Cinder's own
+volume service. The project's quotas are lifted first: the suite creates hundreds of snapshots.
+
+Example::
+
+    pool = wait_for_backend(client)             # e.g. "evs-audit@fake#fake"
+    volumes = seed(client)                      # SeededVolumes(available_id=..., in_use_id=...)
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
-import urllib.error
-import urllib.request
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-FAKE_HOST = "fakehost@fakebackend#fakepool"
-# Attachments (the new attach API) exist from this microversion on.
-ATTACHMENT_MICROVERSION = "volume 3.27"
+from cinder_client import CinderApiError, CinderClient
+
 UNLIMITED = -1
-
-
-class SeedError(Exception):
-    """Cinder did not take the seed data as expected; the message holds the request and the answer."""
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    body: Any
-
-
-@dataclass(frozen=True)
-class CinderClient:
-    """A minimal JSON client for one project of a Cinder v3 API."""
-
-    base_url: str
-    project_id: str
-    token: str
-    timeout_s: float = 30.0
-
-    def call(
-        self, method: str, path: str, body: Mapping[str, Any] | None = None, microversion: str | None = None
-    ) -> Answer:
-        headers = {"X-Auth-Token": self.token, "Accept": "application/json"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        if microversion is not None:
-            headers["OpenStack-API-Version"] = microversion
-        url = f"{self.base_url}/v3/{self.project_id}{path}"
-        request = urllib.request.Request(url, data=data, method=method, headers=headers)
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                return Answer(response.status, _json_or_none(response.read()))
-        except urllib.error.HTTPError as exc:
-            return Answer(exc.code, _json_or_none(exc.read()))
-
-    def expect(
-        self,
-        status: int,
-        method: str,
-        path: str,
-        body: Mapping[str, Any] | None = None,
-        microversion: str | None = None,
-    ) -> Any:
-        answer = self.call(method, path, body, microversion)
-        if answer.status != status:
-            raise SeedError(f"{method} {path} answered {answer.status} (wanted {status}): {answer.body}")
-        return answer.body
+WAIT_TIMEOUT_S = 120.0
+MOUNTPOINT = "/dev/vdb"
+SERVICES = ("cinder-scheduler", "cinder-volume")
 
 
 @dataclass(frozen=True)
@@ -79,54 +32,90 @@ class SeededVolumes:
     in_use_id: str
 
 
-def seed(client: CinderClient, database: Path, size_gib: int = 1) -> SeededVolumes:
-    """Lift the quotas and create one available and one in-use volume, each checked by reading it back."""
+def wait_for_backend(
+    client: CinderClient,
+    check_running: Callable[[], None] = lambda: None,
+    timeout_s: float = WAIT_TIMEOUT_S,
+    sleep: Callable[[float], None] = time.sleep,
+) -> str:
+    """The first pool once both services are up and the scheduler knows it; ``check_running`` sees a crash."""
+    deadline = time.monotonic() + timeout_s
+    why = "not asked yet"
+    while time.monotonic() < deadline:
+        check_running()
+        services = client.expect(200, "GET", "/os-services")["services"]
+        down = services_not_up(services)
+        if down:
+            why = "services not up: " + ", ".join(down)
+        else:
+            pools = [
+                str(pool["name"]) for pool in client.expect(200, "GET", "/scheduler-stats/get_pools")["pools"]
+            ]
+            if pools:
+                return pools[0]
+            why = "the scheduler knows no storage pool yet"
+        sleep(1.0)
+    raise CinderApiError(f"Cinder's backend was not ready within {timeout_s:.0f} s ({why})")
+
+
+def services_not_up(services: list[Mapping[str, Any]]) -> list[str]:
+    """The binaries among SERVICES that are missing, disabled or down in an os-services list."""
+    down = []
+    for binary in SERVICES:
+        rows = [s for s in services if s.get("binary") == binary]
+        if not any(s.get("state") == "up" and s.get("status") == "enabled" for s in rows):
+            down.append(binary if rows else f"{binary} (not registered)")
+    return down
+
+
+def seed(client: CinderClient, size_gib: int = 1, timeout_s: float = WAIT_TIMEOUT_S) -> SeededVolumes:
+    """Lift the quotas and make one available and one in-use volume, each read back in its state."""
     project = client.project_id
     quota = {"snapshots": UNLIMITED, "volumes": UNLIMITED, "gigabytes": UNLIMITED}
     client.expect(200, "PUT", f"/os-quota-sets/{project}", {"quota_set": quota})
 
-    available = _hosted_volume(client, database, "evs-audit-available", size_gib)
-    _reset(client, available, {"status": "available"})
+    available = _create_volume(client, "evs-audit-available", size_gib)
+    in_use = _create_volume(client, "evs-audit-in-use", size_gib)
+    wait_for_volume(client, available, "available", timeout_s)
+    wait_for_volume(client, in_use, "available", timeout_s)
 
-    in_use = _hosted_volume(client, database, "evs-audit-in-use", size_gib)
-    _reset(client, in_use, {"status": "available"})
-    attachment = {"attachment": {"volume_uuid": in_use, "instance_uuid": str(uuid.uuid4())}}
-    client.expect(200, "POST", "/attachments", attachment, microversion=ATTACHMENT_MICROVERSION)
-    _reset(client, in_use, {"status": "in-use", "attach_status": "attached"})
-
-    _verify(client, available, "available", size_gib)
-    _verify(client, in_use, "in-use", size_gib)
+    attach = {"os-attach": {"instance_uuid": str(uuid.uuid4()), "mountpoint": MOUNTPOINT}}
+    client.expect(202, "POST", f"/volumes/{in_use}/action", attach)
+    volume = wait_for_volume(client, in_use, "in-use", timeout_s)
+    if volume.get("attachments") in (None, []):
+        raise CinderApiError(f"volume {in_use} is in-use but lists no attachment: {volume}")
+    for volume_id in (available, in_use):
+        size = client.expect(200, "GET", f"/volumes/{volume_id}")["volume"]["size"]
+        if size != size_gib:
+            raise CinderApiError(f"volume {volume_id} has {size} GiB, not {size_gib}")
     return SeededVolumes(available, in_use)
 
 
-def set_volume_host(database: Path, volume_id: str, host: str = FAKE_HOST) -> None:
-    """Give a volume the host a scheduler would have chosen (snapshots of host-less volumes are refused)."""
-    with sqlite3.connect(database, timeout=30) as connection:
-        updated = connection.execute("UPDATE volumes SET host = ? WHERE id = ?", (host, volume_id)).rowcount
-    connection.close()
-    if updated != 1:
-        raise SeedError(f"volume {volume_id} is not in {database}")
+def wait_for_volume(
+    client: CinderClient,
+    volume_id: str,
+    status: str,
+    timeout_s: float = WAIT_TIMEOUT_S,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Mapping[str, Any]:
+    """Read the volume until it has ``status``; a volume in ``error`` or a timeout is a CinderApiError."""
+    deadline = time.monotonic() + timeout_s
+    pause = 0.2
+    while True:
+        volume: Mapping[str, Any] = client.expect(200, "GET", f"/volumes/{volume_id}")["volume"]
+        current = volume.get("status")
+        if current == status:
+            return volume
+        if str(current).startswith("error"):
+            raise CinderApiError(f"volume {volume_id} went to {current!r} instead of {status!r}")
+        if time.monotonic() >= deadline:
+            raise CinderApiError(
+                f"volume {volume_id} still {current!r} after {timeout_s:.0f} s, not {status!r}"
+            )
+        sleep(pause)
+        pause = min(pause * 2, 2.0)
 
 
-def _hosted_volume(client: CinderClient, database: Path, name: str, size_gib: int) -> str:
+def _create_volume(client: CinderClient, name: str, size_gib: int) -> str:
     body = client.expect(202, "POST", "/volumes", {"volume": {"size": size_gib, "name": name}})
-    volume_id = str(body["volume"]["id"])
-    set_volume_host(database, volume_id)
-    return volume_id
-
-
-def _reset(client: CinderClient, volume_id: str, state: Mapping[str, str]) -> None:
-    client.expect(202, "POST", f"/volumes/{volume_id}/action", {"os-reset_status": dict(state)})
-
-
-def _verify(client: CinderClient, volume_id: str, status: str, size_gib: int) -> None:
-    volume = client.expect(200, "GET", f"/volumes/{volume_id}")["volume"]
-    if volume["status"] != status or volume["size"] != size_gib:
-        raise SeedError(f"volume {volume_id} is {volume['status']} of {volume['size']} GiB, not {status}")
-
-
-def _json_or_none(raw: bytes) -> Any:
-    try:
-        return json.loads(raw) if raw else None
-    except json.JSONDecodeError:
-        return raw.decode("utf-8", "replace")
+    return str(body["volume"]["id"])

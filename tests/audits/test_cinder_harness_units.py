@@ -5,39 +5,27 @@ Nothing here installs or starts Cinder.
 
 from __future__ import annotations
 
-import importlib
 import json
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from conformance.requirements import load_requirements
+from tests.audits.harness import harness
 
-AUDIT_DIR = Path(__file__).resolve().parents[2] / "audits" / "cinder"
-
-
-def _harness(name: str) -> ModuleType:
-    # The harness is a script directory, not a package: its modules import each other by plain name.
-    if str(AUDIT_DIR) not in sys.path:
-        sys.path.insert(0, str(AUDIT_DIR))
-    return importlib.import_module(name)
-
-
-deploy = _harness("cinder_deploy")
-expectations = _harness("audit_expectations")
-keystone = _harness("keystone_standin")
-run_audit = _harness("run_audit")
-cinder_seed = _harness("cinder_seed")
+deploy = harness("cinder_deploy")
+expectations = harness("audit_expectations")
+keystone = harness("keystone_standin")
+run_audit = harness("run_audit")
+cinder_seed = harness("cinder_seed")
 
 
 # -- cinder.conf ---------------------------------------------------------------------------------------
 def _config(tmp_path: Path) -> object:
-    return deploy.ApiConfig(
+    return deploy.CinderConfig(
         api_paste_config=tmp_path / "venv" / "etc" / "cinder" / "api-paste.ini",
         port=48123,
         state_dir=tmp_path / "state",
@@ -45,6 +33,8 @@ def _config(tmp_path: Path) -> object:
         service_user="cinder",
         service_password="s3cret",
         project_name="evs-audit",
+        transport_url="rabbit://guest:guest@127.0.0.1:45672/",
+        database_url="mysql+pymysql://root@localhost/cinder?unix_socket=/tmp/x/mysqld.sock&charset=utf8mb4",
     )
 
 
@@ -63,19 +53,28 @@ def _sections(text: str) -> dict[str, dict[str, str]]:
     return sections
 
 
-def test_rendered_config_keeps_cinder_on_loopback_with_sqlite_and_no_bus(tmp_path: Path) -> None:
+def test_rendered_config_keeps_cinder_on_loopback_with_the_private_bus_and_database(tmp_path: Path) -> None:
     conf = _sections(deploy.render_config(_config(tmp_path)))
     state = tmp_path / "state"
     assert conf["DEFAULT"]["osapi_volume_listen"] == "127.0.0.1"
     assert conf["DEFAULT"]["osapi_volume_listen_port"] == "48123"
     assert conf["DEFAULT"]["osapi_volume_workers"] == "1"
-    assert conf["DEFAULT"]["transport_url"] == "fake://"
+    assert conf["DEFAULT"]["transport_url"] == "rabbit://guest:guest@127.0.0.1:45672/"
     assert conf["DEFAULT"]["auth_strategy"] == "keystone"
     assert conf["DEFAULT"]["api_paste_config"] == str(tmp_path / "venv" / "etc" / "cinder" / "api-paste.ini")
-    assert conf["database"]["connection"] == f"sqlite:///{state}/cinder.sqlite"
+    assert conf["database"]["connection"].startswith("mysql+pymysql://root@localhost/cinder?unix_socket=")
     assert conf["oslo_concurrency"]["lock_path"] == f"{state}/locks"
     assert conf["coordination"]["backend_url"] == f"file://{state}/coordination"
     assert conf["oslo_messaging_notifications"]["driver"] == "noop"
+
+
+def test_rendered_config_makes_the_fake_driver_the_one_backend_of_a_fixed_host(tmp_path: Path) -> None:
+    conf = _sections(deploy.render_config(_config(tmp_path)))
+    assert conf["DEFAULT"]["host"] == deploy.SERVICE_HOST
+    assert conf["DEFAULT"]["enabled_backends"] == deploy.BACKEND
+    backend = conf[deploy.BACKEND]
+    assert backend["volume_driver"] == "cinder.tests.fake_driver.FakeLoggingVolumeDriver"
+    assert backend["volume_backend_name"] == deploy.BACKEND
 
 
 def test_rendered_config_points_keystonemiddleware_at_the_stand_in(tmp_path: Path) -> None:
@@ -98,7 +97,10 @@ def test_a_venv_counts_as_complete_only_with_the_marker_for_the_same_requirement
     assert not deploy.venv_is_complete(venv)
     (venv / deploy.COMPLETE_MARKER).write_text("cinder==28.0.0\n")
     assert not deploy.venv_is_complete(venv)
+    # An install from before the fake driver's and the database's needs is rebuilt.
     (venv / deploy.COMPLETE_MARKER).write_text(deploy.CINDER_REQUIREMENT + "\n")
+    assert not deploy.venv_is_complete(venv)
+    (venv / deploy.COMPLETE_MARKER).write_text("\n".join(deploy.VENV_REQUIREMENTS) + "\n")
     assert deploy.venv_is_complete(venv)
 
 
@@ -280,7 +282,7 @@ def test_validated_tokens_carry_an_identity_catalog_for_keystonemiddleware(
 def test_suite_command_names_every_seeded_input_and_the_profiles_options(tmp_path: Path) -> None:
     volumes = cinder_seed.SeededVolumes("vol-a", "vol-b")
     target = run_audit.Target("http://127.0.0.1:9", "proj", "tok", volumes)
-    command = run_audit.suite_command(target, "huawei", tmp_path, 7, 40, ("--api-version", "v3"))
+    command = run_audit.suite_command(target, "huawei", tmp_path, (7, 40), ("--api-version", "v3"))
     options = dict(zip(command[4::2], command[5::2], strict=False))
     assert command[3] == "run"
     assert options["--base-url"] == "http://127.0.0.1:9"
@@ -293,32 +295,131 @@ def test_suite_command_names_every_seeded_input_and_the_profiles_options(tmp_pat
     assert "tok" not in run_audit.masked(command, "tok").split()
 
 
-def test_command_line_refuses_zero_examples() -> None:
-    with pytest.raises(SystemExit):
-        run_audit.parse_args(["--examples", "0"])
+def test_with_run_defaults_the_suite_gets_no_budget_options(tmp_path: Path) -> None:
+    volumes = cinder_seed.SeededVolumes("vol-a", "vol-b")
+    target = run_audit.Target("http://127.0.0.1:9", "proj", "tok", volumes)
+    command = run_audit.suite_command(target, "cinder", tmp_path, None, ())
+    assert "--examples" not in command
+    assert "--max-creates" not in command
+    assert command[command.index("--in-use-volume-id") + 1] == "vol-b"
+
+
+def test_command_line_defaults_to_the_audits_budget_and_run_defaults_drops_it() -> None:
+    args = run_audit.parse_args([])
+    assert (args.examples, args.max_creates, args.run_defaults) == (5, 600, False)
+    assert run_audit.parse_args(["--run-defaults"]).run_defaults
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--examples", "0"], ["--max-creates", "-1"], ["--run-defaults", "--examples", "5"]],
+    ids=["zero-examples", "negative-budget", "run-defaults-with-a-budget"],
+)
+def test_command_line_refuses_contradictions(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        run_audit.parse_args(argv)
+    assert exited.value.code == 2
+    assert "error:" in capsys.readouterr().err
 
 
 def test_summary_marks_differences(tmp_path: Path) -> None:
     plan = _plan(OP_ACCEPT="pass", LIFE_SETTLE="fail")
     reported = {"OP-ACCEPT": ("pass", ""), "LIFE-SETTLE": ("pass", "")}
     results = {"cinder": (expectations.compare(plan, reported), expectations.summary_rows(plan, reported))}
-    page = run_audit.render_summary(results, run_audit.Timings([("seeding", 1.5)]))
+    page = run_audit.render_summary(results, run_audit.Timings([("seeding", 1.5)]), (5, 600))
+    assert "MariaDB" in page
+    assert "the audit's settings (`--examples 5 --max-creates 600`)" in page
+    assert "own defaults" in run_audit.render_summary(results, run_audit.Timings())
     assert "## Profile `cinder`: 1 difference(s)" in page
     assert "| LIFE-SETTLE | fail | pass **(differs)** | because |" in page
     assert "| OP-ACCEPT | pass | pass | because |" in page
 
 
-def test_volume_host_is_set_in_the_database(tmp_path: Path) -> None:
-    import sqlite3
+# -- preparing Cinder through its API -------------------------------------------------------------------
+cinder_client = harness("cinder_client")
 
-    database = tmp_path / "cinder.sqlite"
-    with sqlite3.connect(database) as connection:
-        connection.execute("CREATE TABLE volumes (id TEXT, host TEXT)")
-        connection.execute("INSERT INTO volumes VALUES ('v1', NULL)")
-    connection.close()
-    cinder_seed.set_volume_host(database, "v1")
-    with sqlite3.connect(database) as connection:
-        assert connection.execute("SELECT host FROM volumes").fetchone() == (cinder_seed.FAKE_HOST,)
-    connection.close()
-    with pytest.raises(cinder_seed.SeedError):
-        cinder_seed.set_volume_host(database, "missing")
+
+class ScriptedCinder:
+    """Answers GETs from a script of bodies per path and records every call."""
+
+    def __init__(self, answers: dict[str, list[object]]) -> None:
+        self.answers = answers
+        self.calls: list[tuple[str, str, object]] = []
+        self.project_id = "proj"
+
+    def expect(
+        self, status: int, method: str, path: str, body: object = None, microversion: object = None
+    ) -> object:
+        self.calls.append((method, path, body))
+        if method != "GET":
+            return {"volume": {"id": f"vol-{len(self.calls)}"}}
+        script = self.answers[path]
+        return script.pop(0) if len(script) > 1 else script[0]
+
+
+def _service(binary: str, state: str = "up", status: str = "enabled") -> dict[str, str]:
+    return {"binary": binary, "state": state, "status": status}
+
+
+def test_services_count_as_up_only_when_enabled_and_reporting() -> None:
+    up = [_service("cinder-scheduler"), _service("cinder-volume")]
+    assert cinder_seed.services_not_up(up) == []
+    assert cinder_seed.services_not_up([_service("cinder-scheduler")]) == ["cinder-volume (not registered)"]
+    assert cinder_seed.services_not_up([_service("cinder-scheduler"), _service("cinder-volume", "down")]) == [
+        "cinder-volume"
+    ]
+    assert cinder_seed.services_not_up([_service("cinder-scheduler", status="disabled"), up[1]]) == [
+        "cinder-scheduler"
+    ]
+
+
+def test_the_backend_is_ready_once_services_are_up_and_a_pool_is_known() -> None:
+    up = {"services": [_service("cinder-scheduler"), _service("cinder-volume")]}
+    client = ScriptedCinder(
+        {
+            "/os-services": [{"services": []}, up],
+            "/scheduler-stats/get_pools": [{"pools": []}, {"pools": [{"name": "h@b#p"}]}],
+        }
+    )
+    assert cinder_seed.wait_for_backend(client, sleep=lambda s: None) == "h@b#p"
+
+
+def test_a_service_that_crashed_ends_the_wait_at_once() -> None:
+    def crashed() -> None:
+        raise deploy.DeployError("cinder-volume exited with 1")
+
+    client = ScriptedCinder({"/os-services": [{"services": []}]})
+    with pytest.raises(deploy.DeployError, match="cinder-volume exited"):
+        cinder_seed.wait_for_backend(client, crashed, sleep=lambda s: None)
+
+
+def test_a_volume_is_waited_for_until_its_status_and_an_error_status_ends_the_wait() -> None:
+    client = ScriptedCinder(
+        {"/volumes/v1": [{"volume": {"status": "creating"}}, {"volume": {"status": "available", "size": 1}}]}
+    )
+    assert cinder_seed.wait_for_volume(client, "v1", "available", sleep=lambda s: None)["size"] == 1
+    failing = ScriptedCinder(
+        {"/volumes/v2": [{"volume": {"status": "creating"}}, {"volume": {"status": "error"}}]}
+    )
+    with pytest.raises(cinder_client.CinderApiError, match="went to 'error'"):
+        cinder_seed.wait_for_volume(failing, "v2", "available", sleep=lambda s: None)
+    stuck = ScriptedCinder({"/volumes/v3": [{"volume": {"status": "attaching"}}]})
+    with pytest.raises(cinder_client.CinderApiError, match="still 'attaching'"):
+        cinder_seed.wait_for_volume(stuck, "v3", "in-use", timeout_s=0.0, sleep=lambda s: None)
+
+
+def test_seeding_lifts_quotas_and_attaches_the_second_volume_with_os_attach() -> None:
+    available = {"volume": {"status": "available", "size": 1, "attachments": []}}
+    in_use = {"volume": {"status": "in-use", "size": 1, "attachments": [{"server_id": "s"}]}}
+    client = ScriptedCinder({"/volumes/vol-2": [available], "/volumes/vol-3": [available, available, in_use]})
+    volumes = cinder_seed.seed(client)
+    assert volumes == cinder_seed.SeededVolumes("vol-2", "vol-3")
+    writes = [(method, path, body) for method, path, body in client.calls if method != "GET"]
+    assert writes[0][:2] == ("PUT", "/os-quota-sets/proj")
+    assert writes[0][2] == {"quota_set": {"snapshots": -1, "volumes": -1, "gigabytes": -1}}
+    assert [w[:2] for w in writes[1:]] == [
+        ("POST", "/volumes"),
+        ("POST", "/volumes"),
+        ("POST", "/volumes/vol-3/action"),
+    ]
+    assert set(writes[3][2]["os-attach"]) == {"instance_uuid", "mountpoint"}  # type: ignore[index]
