@@ -155,6 +155,14 @@ def _token(raw: Any, where: str) -> str:
     return inputs.token(raw, what=where)
 
 
+def _password(raw: Any, where: str) -> str:
+    """A password goes in a JSON body, not a header: any characters, but not none."""
+    value = str(raw)
+    if not value:
+        raise UsageError(f"{where} is empty")
+    return value
+
+
 def _url(raw: Any, where: str) -> str:
     return inputs.base_url(raw, flag=where)
 
@@ -209,7 +217,7 @@ _TABLE = (
     # -- credentials --------------------------------------------------------------------------------
     Option("token", "Token for the target.", _token, group="auth", secret=True, in_file=False,
            env_name="EVS_TOKEN", metavar="TOKEN"),
-    Option("password", "Password for --iam-url authentication.", _token, group="auth", secret=True,
+    Option("password", "Password for --iam-url authentication.", _password, group="auth", secret=True,
            in_file=False, cli=False, plugin=False, env_name="EVS_PASSWORD",
            missing_because="a password is never an option (process lists and shell history keep them): "
            "it comes from $EVS_PASSWORD, or the run command asks for it"),

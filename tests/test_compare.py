@@ -203,7 +203,7 @@ def test_an_unknown_verdict_word_is_refused(word: str) -> None:
 @pytest.mark.parametrize("verdict", ["FAIL", 1, None, [], {"a": 1}])
 def test_an_unknown_run_verdict_is_refused(verdict: object) -> None:
     report: dict[str, Any] = {**run_report(REQ_NAME="pass"), "verdict": verdict}
-    with pytest.raises(UsageError, match=r"the run's verdict .* is not one of fail, pass"):
+    with pytest.raises(UsageError, match=r"the run's verdict .* is not one of fail, incomplete, pass"):
         parse_report(json.dumps(report), source="x.json")
 
 

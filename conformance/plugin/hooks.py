@@ -90,7 +90,12 @@ def pytest_configure(config: pytest.Config) -> None:
         # Some other project's tests: a stray EVS_* variable must not stop them; say it if the suite is used.
         config.stash[_DEFERRED] = str(exc)
         return
-    if workerinput is None and not settings.dry_run and not config.option.collectonly:
+    if (
+        workerinput is None
+        and not settings.dry_run
+        and not config.option.collectonly
+        and _runs_the_suite(config, workerinput)
+    ):
         try:
             config.stash[_REPORTS] = own_reports(settings)
         except ToolError as exc:

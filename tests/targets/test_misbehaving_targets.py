@@ -285,7 +285,7 @@ def test_a_target_that_drops_every_create_ends_the_run_early_with_the_reason(tmp
     with serve(drop_mid_body, disks=True) as server:
         completed = run_against(server.base_url, tmp_path)
     assert completed.returncode == 2, completed.stderr
-    assert "INCOMPLETE: the target stopped answering" in completed.stderr
+    assert "the run did not complete: the target stopped answering" in completed.stderr
     report = json.loads((tmp_path / "conformance.json").read_text())
     assert report["verdict"] == "incomplete"
     failing = " ".join(r["evidence"] for r in report["requirements"] if r["verdict"] == "fail")
