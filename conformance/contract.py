@@ -193,8 +193,31 @@ class Contract:
         return self._response_schemas[status]
 
     def response_source(self, status: int) -> str:
+        """Where the page documents ``status`` (``Status Codes/400``), else its table of status codes."""
         rsp = self.operation["responses"].get(str(status), {})
-        return str(rsp.get("x-source", "Status Codes"))
+        return str(rsp.get("x-source", self.status_table))
+
+    @functools.cached_property
+    def status_table(self) -> str:
+        """The name of the page's table of status codes, as the documented responses cite it."""
+        cited = (str(r.get("x-source", "")) for r in self.operation["responses"].values())
+        return next((source.split("/", 1)[0] for source in cited if "/" in source), "")
+
+    @functools.cached_property
+    def token_source(self) -> str:
+        """Where the page documents the token header (its table row)."""
+        scheme = next(iter(self.document["components"]["securitySchemes"].values()))
+        return str(scheme.get("x-source", ""))
+
+    @functools.cached_property
+    def media_type_source(self) -> str:
+        """Where the page shows the media type of its answers: the section of its example responses."""
+        for response in self.operation["responses"].values():
+            for media in response.get("content", {}).values():
+                for example in media.get("examples", {}).values():
+                    if example.get("x-source"):
+                        return str(example["x-source"])
+        return ""
 
     # -- the request ----------------------------------------------------------------------------------
     @functools.cached_property

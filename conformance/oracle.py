@@ -64,7 +64,8 @@ def expect(contract: Contract, body: JSON, volumes: Volumes, *, focus: str | Non
     key = contract.snapshot_key
     if not isinstance(body, Mapping) or not isinstance(body.get(key), Mapping):
         got = "no body object" if not isinstance(body, Mapping) else f"{key} = {json.dumps(body.get(key))}"
-        return _refuse("REQ-SNAPSHOT", "invalid-body", f"{got}; Table 3 requires a {key} object")
+        source = contract.request_schema.get("properties", {}).get(key, {}).get("x-source", "")
+        return _refuse("REQ-SNAPSHOT", "invalid-body", f"{got}; a {key} object is required ({source})")
     snapshot: Mapping[str, JSON] = body[key]
 
     fields = _field_verdicts(contract, snapshot, focus)
@@ -165,7 +166,7 @@ def _volume_verdict(
 
 
 def _busy_verdict(contract: Contract, snapshot: Mapping[str, JSON]) -> Expectation:
-    rule = contract.field(str(contract.semantics.get("force-field", "force")))
+    rule = contract.field("force")
     given = snapshot.get(rule.name)
     meanings = rule.boolean_like_strings
     if isinstance(given, str) and given in meanings:
@@ -193,7 +194,9 @@ def expect_raw(contract: Contract, raw: bytes) -> Expectation:
     except (UnicodeDecodeError, ValueError):
         what = "an empty body" if not raw.strip() else "a body that is not JSON"
         return _refuse(
-            "REQ-JSON", "invalid-body", f"{what} (Status Codes/{contract.refusal('invalid-body').status})"
+            "REQ-JSON",
+            "invalid-body",
+            f"{what} ({contract.response_source(contract.refusal('invalid-body').status)})",
         )
     raise ValueError("the body is valid JSON: use expect() with the parsed value")
 

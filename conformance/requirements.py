@@ -13,7 +13,8 @@ Example::
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from conformance.contract import spec_dir
@@ -30,8 +31,14 @@ class Requirement:
     id: str
     title: str
     source: str
-    cinder: str  # empty where the rule is the same in the cinder profile
     group: str  # the catalogue heading it sits under, without its parenthetical ("Request validation")
+    #: Per profile that has a column of its own ("cinder profile"), how the rule differs there (empty: same).
+    profiles: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def cinder(self) -> str:
+        """The cinder profile's difference (empty where the rule is the same)."""
+        return self.profiles.get("cinder", "")
 
 
 def _cells(line: str) -> list[str]:
@@ -70,8 +77,8 @@ def parse_requirements(text: str, *, source: str = "requirements.md") -> tuple[R
             id=row["id"],
             title=row.get("requirement", ""),
             source=next((v for k, v in row.items() if k.startswith("source")), ""),
-            cinder=next((v for k, v in row.items() if k.startswith("cinder")), ""),
             group=group,
+            profiles={k.removesuffix(" profile"): v for k, v in row.items() if k.endswith(" profile")},
         )
     if not found:
         raise SpecError(f"{source}:1: no requirement tables found")

@@ -21,13 +21,13 @@ def test_the_project_catalogue() -> None:
         "REQ-NAME",
         "`name` is optional; strings of 0..64 characters are accepted; 65 or more get 400",
         "Table 4",
-        "255",
         "Request validation",
+        {"cinder": "255"},
     )
     assert by_id["AUTH-MISSING"].cinder == ""
     assert by_id["LIFE-READ"].group == "Lifecycle"
     assert by_id["ADV-AUTOBK"] == Requirement(
-        "ADV-AUTOBK", by_id["ADV-AUTOBK"].title, "Table 4 note", "", "Advisory"
+        "ADV-AUTOBK", by_id["ADV-AUTOBK"].title, "Table 4 note", "Advisory", {}
     )
 
 

@@ -91,7 +91,7 @@ def content_type_is_json(contract: Contract, content_type: str, body: bytes) -> 
             "content_type_is_json",
             f"Content-Type {content_type or '(none)'!s} on a {len(body)}-byte body",
             f"Content-Type {' or '.join(sorted(documented))}",
-            "Example Responses",
+            contract.media_type_source,
         )
     ]
 
@@ -112,16 +112,19 @@ def status_matches_expectation(contract: Contract, status: int, expectation: Exp
         if 400 <= status < 500:
             return []
         examples = _codes(contract.auth_statuses)
-        return [violation(req, name, _phrase(status), f"a refusal (4xx, e.g. {examples}){why}", "Table 2")]
+        documented = f"a refusal (4xx, e.g. {examples}){why}"
+        return [violation(req, name, _phrase(status), documented, contract.token_source)]
     if expectation.refusal == FOREIGN_PROJECT_REFUSAL:
         allowed = contract.auth_statuses | {contract.refusal("invalid-body").status}
         if status in allowed:
             return []
-        return [violation(req, name, _phrase(status), f"one of {_codes(allowed)}{why}", "Table 2")]
+        return [
+            violation(req, name, _phrase(status), f"one of {_codes(allowed)}{why}", contract.token_source)
+        ]
     if expectation.refusal is None:
         if 400 <= status < 500:
             return []
-        return [violation(req, name, _phrase(status), f"a refusal (4xx){why}", "Status Codes")]
+        return [violation(req, name, _phrase(status), f"a refusal (4xx){why}", contract.status_table)]
     refusal = contract.refusal(expectation.refusal)
     if status == refusal.status:
         return []

@@ -165,12 +165,12 @@ class SnapshotBackend:
         self._time = TimeScale(time_scale)
         self.identity = Identity(clock=clock, time_scale=self._time, seed=seed)
         self._projects: dict[str, Project] = {}
-        self._force_field = str(contract.semantics["force-field"])
+        self._force_field = "force"
         # A missing default would be a spec defect; the page states false.
         self._force_default = bool(contract.field(self._force_field).default)
         self._force_strings = contract.field(self._force_field).boolean_like_strings
-        # Real Cinder leaves updated_at null until the first change; the page's example sets it at creation.
-        self._stamps_update_on_create = contract.profile != "cinder"
+        # The contract says what a new snapshot's updated_at is: its created_at (the page's example), or null.
+        self._stamps_update_on_create = contract.semantics.get("updated-at-on-create") == "created-at"
         self.settle_seconds = settle_seconds
         self.delete_seconds = delete_seconds
         self.limits = limits if limits is not None else Limits()

@@ -136,8 +136,9 @@ def _row(
     page: DocumentPage | None,
 ) -> dict[str, Any]:
     title = requirement.title if requirement else ""
-    if requirement is not None and requirement.cinder and profile == "cinder":
-        title = f"{title} (cinder profile: {requirement.cinder})"
+    difference = requirement.profiles.get(profile) if requirement is not None else None
+    if difference:
+        title = f"{title} ({profile} profile: {difference})"
     source = requirement.source if requirement else ""
     row: dict[str, Any] = {
         "id": requirement_id,

@@ -96,6 +96,8 @@ def _examples(examples: list[Example], description: str = "") -> dict[str, Any]:
         if example.title and example.title != description:
             entry["summary"] = example.title
         entry["value"] = example.body
+        if example.section:
+            entry["x-source"] = example.section
         named[f"example{n}"] = entry
     return named
 

@@ -73,6 +73,7 @@ class Example:
     line: int
     status: int | None = None
     request_line: str = ""  # "POST https://{endpoint}/v2/{project_id}/snapshots" for a request
+    section: str = ""  # the page's heading it sits under ("Example Responses")
 
 
 @dataclass(frozen=True)

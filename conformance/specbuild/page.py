@@ -143,7 +143,9 @@ class _Parser:
                 if text[0] in "{[":
                     body, i = self._json(i)
                     examples.append(
-                        Example(kind, " ".join(pending), body, cell.line, self.status, request_line)
+                        Example(
+                            kind, " ".join(pending), body, cell.line, self.status, request_line, self.section
+                        )
                     )
                     pending, request_line = [], ""
                     continue
