@@ -67,6 +67,8 @@ class TargetSettings:
 
     #: More available disks beside ``available_volume_id``: creates are spread over all of them.
     extra_volume_ids: tuple[str, ...] = ()
+    #: The config file's name for this target (``--target eu-west``), shown in reports and matrices.
+    name: str | None = None
 
     def __post_init__(self) -> None:
         # Values are checked where they are read (conformance.options); this only guards what code builds.
@@ -87,6 +89,7 @@ class TargetSettings:
     def public(self) -> dict[str, object]:
         """What a report may say about the target: everything but the token."""
         return {
+            "name": self.name,
             "base_url": self.base_url,
             "embedded_mock": self.embedded_mock,
             "project_id": self.project_id,
@@ -220,6 +223,7 @@ def build(resolved: Resolved, *, spell: Spell, front_end: str = "cli") -> RunSet
             deadline_s=DEFAULT_DEADLINE_S if values["deadline"] is None else values["deadline"],
             rate_limit_per_s=values["rate_limit"],
             retries=values["retries"],
+            name=resolved.target,
         )
     max_creates = values["max_creates"]
     if max_creates is None and target is not None:

@@ -6,6 +6,7 @@ import click
 
 from conformance.cli.cleanup import cleanup
 from conformance.cli.compare import compare
+from conformance.cli.matrix import matrix
 from conformance.cli.mock import mock
 from conformance.cli.replay import replay
 from conformance.cli.report import report
@@ -15,6 +16,7 @@ from conformance.cli.spec import spec
 ALL: list[click.Command] = []
 ALL.append(spec)
 ALL.append(compare)
+ALL.append(matrix)
 ALL.append(report)
 ALL.append(mock)
 ALL.append(run)
