@@ -200,7 +200,7 @@ def resolve(
             take(option, environ[option.env], f"environment (${option.env})", f"${option.env}")
         elif option.file_key in file_values:
             where = f"{option.file_key} in {file_where}"
-            take(option, file_values[option.file_key], f"file {file_where}", where)
+            take(option, _plain(option, file_values[option.file_key], where), f"file {file_where}", where)
         elif option.secret and _secret_key(option) in file_values:
             variable = str(file_values[_secret_key(option)])
             if variable in environ:
@@ -215,6 +215,20 @@ def resolve(
             values[option.name] = option.default
             sources[option.name] = DEFAULT
     return Resolved(values, sources, None if config_path is None else Path(config_path), target)
+
+
+_SCALARS = (str, int, float, bool)
+
+
+def _plain(option: Option, value: Any, where: str) -> Any:
+    """A file's value as a command line would give it: text, a number or a Boolean (a list of them for a
+    repeatable option); TOML's dates, tables and nested lists are refused here, in one line."""
+    if isinstance(value, _SCALARS):
+        return value
+    if option.kind == "multiple" and isinstance(value, list) and all(isinstance(v, _SCALARS) for v in value):
+        return [str(v) for v in value]
+    wanted = "a list of texts" if option.kind == "multiple" else "a text, a number or true/false"
+    raise UsageError(f"{where} must be {wanted}")
 
 
 def _secret_key(option: Option) -> str:

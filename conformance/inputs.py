@@ -296,8 +296,13 @@ def output_file(path: str | Path, *, flag: str = "--output") -> Path:
 def existing_file(path: str | Path, *, flag: str) -> Path:
     """A regular file that exists (a CA bundle, a waiver file), not a folder, a pipe or a device."""
     given = _path(path, flag=flag)
-    if not given.is_file():
-        raise UsageError(f"{flag} {_shown(str(given))}: no such file")
+    try:
+        status = given.stat()
+    except OSError as exc:
+        reason = "no such file" if isinstance(exc, FileNotFoundError) else exc.strerror or type(exc).__name__
+        raise UsageError(f"{flag} {_shown(str(given))}: {reason}") from None
+    if not stat.S_ISREG(status.st_mode):
+        raise UsageError(f"{flag} {_shown(str(given))}: not a regular file")
     return given
 
 

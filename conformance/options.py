@@ -119,7 +119,8 @@ def _choice(choices: Iterable[str]) -> Callable[[Any, str], str]:
 
 def _number(**bounds: Any) -> Callable[[Any, str], Any]:
     def parse(raw: Any, where: str) -> Any:
-        return inputs.number(raw, flag=where, **bounds)
+        value = raw if isinstance(raw, int | float) and not isinstance(raw, bool) else str(raw)
+        return inputs.number(value, flag=where, **bounds)
 
     return parse
 
@@ -152,7 +153,7 @@ def _many(item: Callable[[Any, str], Any]) -> Callable[[Any, str], tuple[Any, ..
 
 
 def _token(raw: Any, where: str) -> str:
-    return inputs.token(raw, what=where)
+    return inputs.token(str(raw), what=where)
 
 
 def _password(raw: Any, where: str) -> str:
@@ -164,19 +165,19 @@ def _password(raw: Any, where: str) -> str:
 
 
 def _url(raw: Any, where: str) -> str:
-    return inputs.base_url(raw, flag=where)
+    return inputs.base_url(str(raw), flag=where)
 
 
 def _reports(raw: Any, where: str) -> Path:
-    return inputs.output_dir(raw, flag=where)
+    return inputs.output_dir(str(raw), flag=where)
 
 
 def _file(raw: Any, where: str) -> Path:
-    return inputs.existing_file(raw, flag=where)
+    return inputs.existing_file(str(raw), flag=where)
 
 
 def _rate(raw: Any, where: str) -> float:
-    return inputs.rate_limit(raw, flag=where)
+    return inputs.rate_limit(str(raw), flag=where)
 
 
 def _patterns(raw: Any, where: str) -> tuple[str, ...]:
