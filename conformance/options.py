@@ -292,14 +292,3 @@ _TABLE = (
 # fmt: on
 
 OPTIONS: Mapping[str, Option] = MappingProxyType({option.name: option for option in _TABLE})
-GROUPS = ("config", "target", "auth", "transport", "budget", "run", "reports", "testing")
-
-
-def by_env() -> dict[str, Option]:
-    """Options by their environment variable."""
-    return {option.env: option for option in OPTIONS.values()}
-
-
-def defaults() -> dict[str, Any]:
-    """Every option's default value."""
-    return {name: option.default for name, option in OPTIONS.items()}

@@ -7,7 +7,7 @@ Example::
 
     by_id = {r.id: r for r in load_requirements()}
     by_id["REQ-NAME"].source    # "Table 4"
-    by_id["REQ-NAME"].cinder    # "255"
+    by_id["REQ-NAME"].profiles   # {"cinder": "255"}
 """
 
 from __future__ import annotations
@@ -34,11 +34,6 @@ class Requirement:
     group: str  # the catalogue heading it sits under, without its parenthetical ("Request validation")
     #: Per profile that has a column of its own ("cinder profile"), how the rule differs there (empty: same).
     profiles: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def cinder(self) -> str:
-        """The cinder profile's difference (empty where the rule is the same)."""
-        return self.profiles.get("cinder", "")
 
 
 def _cells(line: str) -> list[str]:

@@ -160,7 +160,7 @@ def verdicts(report: dict[str, Any]) -> dict[str, str]:
 
 
 def test_a_run_reports_every_requirement(pytester: pytest.Pytester) -> None:
-    result, report = run(pytester, SUITE, "--evs-no-lifecycle", f"--alluredir={pytester.path / 'allure'}")
+    result, report = run(pytester, SUITE, "--evs-no-lifecycle")
     result.assert_outcomes(passed=2, skipped=2)
     seen = verdicts(report)
     assert set(seen) == {r.id for r in load_requirements()}
@@ -293,14 +293,15 @@ def test_a_token_in_a_failure_is_masked_everywhere_pytest_writes(pytester: pytes
             f"--evs-project-id={mock.project_id}",
             f"--evs-volume-id={mock.available_volume_id}",
             f"--evs-token={token}",
-            f"--alluredir={pytester.path / 'allure'}",
             f"--junitxml={pytester.path / 'junit.xml'}",
         )
     result.assert_outcomes(failed=1)
     assert "the target echoed ***" in result.stdout.str()
     assert token not in result.stdout.str() + result.stderr.str()
-    for path in [*(pytester.path / "allure").iterdir(), pytester.path / "junit.xml"]:
-        assert token not in path.read_text(encoding="utf-8"), path
+    written = [p for p in (pytester.path / "reports").rglob("*") if p.is_file()]
+    assert any(p.parent.name == "allure-results" for p in written)
+    for path in [*written, pytester.path / "junit.xml"]:
+        assert token not in path.read_text(encoding="utf-8", errors="replace"), path
     assert "the target echoed ***" in (pytester.path / "junit.xml").read_text(encoding="utf-8")
     assert {r["id"]: r for r in report["requirements"]}["REQ-JSON"]["verdict"] == "fail"
 

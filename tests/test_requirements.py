@@ -24,7 +24,7 @@ def test_the_project_catalogue() -> None:
         "Request validation",
         {"cinder": "255"},
     )
-    assert by_id["AUTH-MISSING"].cinder == ""
+    assert by_id["AUTH-MISSING"].profiles == {"cinder": ""}
     assert by_id["LIFE-READ"].group == "Lifecycle"
     assert by_id["ADV-AUTOBK"] == Requirement(
         "ADV-AUTOBK", by_id["ADV-AUTOBK"].title, "Table 4 note", "Advisory", {}
@@ -53,7 +53,7 @@ Prose | with a pipe that is not a table.
 
 def test_groups_and_optional_cinder_column() -> None:
     parsed = parse_requirements(CATALOGUE)
-    assert [(r.id, r.group, r.cinder) for r in parsed] == [
+    assert [(r.id, r.group, r.profiles.get("cinder", "")) for r in parsed] == [
         ("A-ONE", "Group one", "differs"),
         ("A-TWO", "Group one", ""),
         ("B-ONE", "Group two", ""),

@@ -24,10 +24,14 @@ from typing import Any
 
 from conformance.contract import Contract, load_contract
 from conformance.errors import SpecError
+from conformance.exchange import Exchange
 from conformance.recording import exchange_from_entry
 from conformance.report import har as har_file
 from conformance.report.escape import visible
 from conformance.verdicts import FAIL, INCOMPLETE, INFO, PASS, SKIP, WAIVED
+
+#: How much of a body an attachment shows.
+_BODY_SHOWN = 16_384
 
 DIRECTORY = "allure-results"
 #: The Allure status of each verdict.
@@ -257,7 +261,6 @@ def _attachments(
 
 
 def _exchange_text(entry: Mapping[str, Any]) -> str:
-    from conformance.report.allure import render_exchange
 
     try:
         return visible(render_exchange(exchange_from_entry(entry)))
@@ -324,3 +327,27 @@ def _environment(report: Mapping[str, Any], writer: _Writer) -> None:
         stamp = _millis(report.get("finished_at"))
         error = {"message": visible(f"The run did not complete: {reason}"), "timestamp": stamp}
         writer.json(f"{uuid.uuid4()}-globals.json", {"attachments": [], "errors": [error]})
+
+
+def render_exchange(exchange: Exchange) -> str:
+    """The exchange as text: request line, headers and body, then the response (token already masked)."""
+    request = exchange.request
+    lines = [f"{request.method} {request.url}"]
+    lines += [f"{name}: {value}" for name, value in request.headers.items()]
+    if request.body is not None:
+        lines += ["", _text(request.body)]
+    lines.append("")
+    response = exchange.response
+    if response is None:
+        lines.append(f"-- no response: {exchange.error}")
+    else:
+        lines.append(f"HTTP {response.status}" + (" (body truncated)" if response.truncated else ""))
+        lines += [f"{name}: {value}" for name, value in response.headers.items()]
+        lines += ["", _text(response.body)]
+    lines += ["", f"-- {exchange.elapsed_s * 1000:.1f} ms", "", "Reproduce:", exchange.curl()]
+    return "\n".join(lines)
+
+
+def _text(body: bytes) -> str:
+    shown = body[:_BODY_SHOWN].decode("utf-8", errors="backslashreplace")
+    return shown + (f"\n… ({len(body)} bytes)" if len(body) > _BODY_SHOWN else "")

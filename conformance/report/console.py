@@ -23,6 +23,7 @@ from rich.text import Text
 from conformance.report.escape import visible
 from conformance.report.json import BUDGET_SKIP
 from conformance.verdicts import FAIL, INCOMPLETE, INFO, PASS, SKIP, VERDICTS, WAIVED
+from conformance.waivers import unused_waiver_lines
 
 PREFIX = "evs-conformance:"
 #: Leftover snapshots listed on the console; the reports list every one.
@@ -85,8 +86,7 @@ def _figures(report: Mapping[str, Any]) -> list[str]:
         lines.append(f"{PREFIX} not reached within the create budget of {report.get('max_creates')}: "
                      f"{', '.join(starved)}")  # fmt: skip
     lines += cleanup_lines(report.get("cleanup"))
-    for entry in report.get("waivers", {}).get("unused", []):
-        lines.append(f"{PREFIX} waiver for {entry['id']} is unused (verdict {entry['verdict']})")
+    lines += [f"{PREFIX} {line}" for line in unused_waiver_lines(report)]
     return lines
 
 
