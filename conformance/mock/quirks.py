@@ -28,6 +28,7 @@ from conformance.mock.hooks import (
     Answer,
     Behaviour,
     Deviations,
+    RequestRewrite,
     Rule,
     SchemaRewrite,
     Status,
@@ -35,7 +36,7 @@ from conformance.mock.hooks import (
     ViewRewrite,
     ViewScope,
 )
-from conformance.mock.rewrites import UNKNOWN_SNAPSHOT_STATUS
+from conformance.mock.rewrites import LOCAL_UTC_OFFSET, UNKNOWN_SNAPSHOT_STATUS
 
 __all__ = [
     "INTERMITTENT_EVERY",
@@ -100,6 +101,30 @@ _CATALOGUE = (
         "REQ-SNAPSHOT",
         "a body whose snapshot is missing or not an object gets 202 (a snapshot of the project's first disk)",
         (SchemaRewrite(rewrites.any_snapshot),),
+    ),
+    Quirk(
+        "unwrapped-body-accepted",
+        "REQ-SNAPSHOT",
+        "a body without the snapshot key is read as the snapshot object itself",
+        (RequestRewrite(rewrites.unwrapped_body),),
+    ),
+    Quirk(
+        "wrapper-key-any-case",
+        "REQ-SNAPSHOT",
+        "the snapshot key is found whatever its letter case (Snapshot, SNAPSHOT)",
+        (RequestRewrite(rewrites.wrapper_any_case),),
+    ),
+    Quirk(
+        "fields-beside-wrapper-read",
+        "REQ-VOLUME-ID",
+        "fields beside the snapshot object fill in those it lacks, volume_id included",
+        (RequestRewrite(rewrites.merged_top_level),),
+    ),
+    Quirk(
+        "volume-id-array-unwrapped",
+        "REQ-VOLUME-ID",
+        "a volume_id given as an array of one ID is read as that ID",
+        (RequestRewrite(rewrites.single_item_unwrapped("volume_id")),),
     ),
     Quirk(
         "volume-id-integer-accepted",
@@ -269,6 +294,19 @@ _CATALOGUE = (
         (ViewRewrite(ViewScope.EVERY, rewrites.zoned_created_at),),
     ),
     Quirk(
+        "local-time-as-utc",
+        "RSP-TIME-FORMAT",
+        f"times are written as a clock at UTC+{LOCAL_UTC_OFFSET.total_seconds() / 3600:g} shows them, "
+        "in the UTC format",
+        (ViewRewrite(ViewScope.EVERY, rewrites.local_time(LOCAL_UTC_OFFSET)),),
+    ),
+    Quirk(
+        "updated-at-before-created-at",
+        "RSP-TIME-FORMAT",
+        "updated_at is stamped a moment before created_at",
+        (ViewRewrite(ViewScope.EVERY, rewrites.updated_before_created),),
+    ),
+    Quirk(
         "created-at-without-microseconds",
         "RSP-TIME-FORMAT",
         "created_at has no fraction of a second",
@@ -388,6 +426,18 @@ _CATALOGUE = (
         (Switch(Behaviour.CRASH_ON_EMPTY_BODY),),
     ),
     Quirk(
+        "500-on-deep-nesting",
+        "RSP-NO-5XX",
+        "a body nested deeper than the parser's stack gets 500",
+        (Switch(Behaviour.CRASH_ON_DEEP_NESTING),),
+    ),
+    Quirk(
+        "500-on-non-json-accept",
+        "RSP-NO-5XX",
+        "a create whose Accept header admits no JSON gets 500",
+        (Switch(Behaviour.CRASH_ON_FOREIGN_ACCEPT),),
+    ),
+    Quirk(
         "intermittent-503",
         "RSP-NO-5XX",
         f"every {INTERMITTENT_EVERY}th create gets 503",
@@ -398,6 +448,24 @@ _CATALOGUE = (
         "LIFE-READ",
         "a snapshot read back shows a different name than the 202 did",
         (ViewRewrite(ViewScope.READ, rewrites.renamed),),
+    ),
+    Quirk(
+        "read-back-drops-metadata",
+        "LIFE-READ",
+        "a snapshot read back shows empty metadata where the 202 showed the pairs sent",
+        (ViewRewrite(ViewScope.READ, rewrites.empty_metadata),),
+    ),
+    Quirk(
+        "read-back-other-description",
+        "LIFE-READ",
+        "a snapshot read back shows another description than the 202 did",
+        (ViewRewrite(ViewScope.READ, rewrites.other_description),),
+    ),
+    Quirk(
+        "read-back-whole-second-created-at",
+        "LIFE-READ",
+        "a snapshot read back has created_at in whole seconds, as a store without fractions keeps it",
+        (ViewRewrite(ViewScope.READ, rewrites.zeroed_microseconds_created_at),),
     ),
     Quirk(
         "read-back-404",
