@@ -236,15 +236,17 @@ def _readings(raw: bytes) -> tuple[JSON, JSON]:
 
 
 def _repeated_keys_verdict(first: Expectation, last: Expectation, focus: str | None) -> Expectation:
-    """A body with a repeated key: refused when every reading is (by any 4xx), else either."""
-    requirement = focus or first.requirement
+    """A body with a repeated key: refused when every reading is (by any 4xx), else either.
+
+    Charged to ``focus``; else a refusal to the first reading's rule, a silence to the JSON rule.
+    """
     if first.outcome == "refuse" and last.outcome == "refuse":
         # A parser that refuses repeated keys outright refuses it too, with whatever status it gives that.
         reason = f"either reading is refused: {first.reason}; {last.reason}"
-        return _refuse(requirement, None, reason)
+        return _refuse(focus or first.requirement, None, reason)
     return Expectation(
         "either",
-        requirement,
+        focus or "REQ-JSON",
         None,
         "the document does not say which of repeated keys counts, and parsers differ (RFC 8259 section 4)",
     )

@@ -79,8 +79,8 @@ def _status_moves_forward(contract: Contract, was: JSON, now: JSON) -> list[Viol
         return [
             _differs(
                 f"status = {shown(now)}",
-                f"a status at or after {shown(was)} of the {contract.accepted_status} body; a snapshot that "
-                f"left {start} does not return to it",
+                f"a status other than {start}: the {contract.accepted_status} body showed {shown(was)}, and "
+                f"a snapshot that left {start} does not return to it",
                 source,
             )
         ]
