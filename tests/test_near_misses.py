@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import uuid
 from typing import Any
 
 import pytest
 
-from conformance.contract import PROFILES, Contract, load_contract
+from conformance.contract import PROFILES, Contract, contract_from_document, load_contract
 from conformance.near_misses import CASES, REQUIRED_FIELD, expected, near_miss
 from conformance.oracle import Volumes, expect
 
@@ -85,3 +86,10 @@ def test_at_most_two_repeated_key_cases_create_on_any_parser() -> None:
 def test_an_unknown_case_is_a_key_error() -> None:
     with pytest.raises(KeyError):
         near_miss(CONTRACTS[0], VOLUME, "no-such-case")
+
+
+def test_a_contract_without_the_mandatory_disk_field_is_refused() -> None:
+    document = copy.deepcopy(dict(CONTRACTS[0].document))
+    document["components"]["schemas"]["CinderCreateSnapshotOption"]["required"] = []
+    with pytest.raises(ValueError, match="does not make volume_id mandatory"):
+        near_miss(contract_from_document(document), VOLUME, "wrapper-null")

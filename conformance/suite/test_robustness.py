@@ -41,10 +41,13 @@ def _deep_body(contract: Contract, volumes: Volumes, where: str) -> tuple[bytes,
     """
     if where == "array":
         return b"[" * DEPTH + b"]" * DEPTH, [[]]
-    key = contract.snapshot_key
-    volume_id = _available(volumes)
-    opening = json.dumps({key: {"volume_id": volume_id, "metadata": {}}})[:-4].encode()
-    raw = opening + b'{"k": ' * DEPTH + b'"v"' + b"}" * DEPTH + b"}}"
+    key, volume_id = contract.snapshot_key, _available(volumes)
+    value = b'{"k": ' * DEPTH + b'"v"' + b"}" * DEPTH
+    raw = b'{%s: {"volume_id": %s, "metadata": {"k": %s}}}' % (
+        json.dumps(key).encode(),
+        json.dumps(volume_id).encode(),
+        value,
+    )
     return raw, {key: {"volume_id": volume_id, "metadata": {"k": {"k": "v"}}}}
 
 
