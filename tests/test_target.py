@@ -271,11 +271,16 @@ def test_a_snapshot_counts_as_gone_only_after_an_accepted_delete_and_a_404(contr
     target = target_with(contract, respond)
     for _ in range(3):
         target.create({"snapshot": {}})
+    target.get_snapshot("b")
     target.delete_snapshot("b")
     assert target.created_ids == ("a", "b", "c")  # accepted is not gone
     target.get_snapshot("b")
     target.get_snapshot("c")  # a 404 without a DELETE of ours proves nothing
     assert target.created_ids == ("a", "c")
+    assert [r.snapshot_id for r in target.outstanding()] == ["a", "c"]
+    # Nor does one after our DELETE, for a snapshot the target never showed: it answers every read 404.
+    target.delete_snapshot("c")
+    target.get_snapshot("c")
     assert [r.snapshot_id for r in target.outstanding()] == ["a", "c"]
 
 
