@@ -13,10 +13,8 @@ import dataclasses
 import os
 import signal
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import click
@@ -167,22 +165,16 @@ def run_pytest(settings: RunSettings, *, verbose: bool, progress: Any = None) ->
 
 @contextlib.contextmanager
 def _interrupts(provided: Provided) -> Iterator[None]:
-    """Turn SIGINT and SIGTERM into an interrupt of the tests, and remember the first signal's name."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signals reach only the main thread; a caller on another thread handles its own
-        return
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        if provided.interrupted is None:
-            provided.interrupted = signal.Signals(signum).name
-        raise KeyboardInterrupt
-
-    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    """SIGINT and SIGTERM answered as the plugin's ``Interrupts`` decides, said on the console."""
+    provided.interrupts.say = _say
+    with provided.interrupts.installed():
         yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+
+
+def _say(line: str) -> None:
+    # Straight to the descriptor: a signal handler must not re-enter a buffered stream being written.
+    with contextlib.suppress(OSError):
+        os.write(sys.stderr.fileno(), f"\nevs-conformance: {line}\n".encode())
 
 
 def execute(settings: RunSettings, *, verbose: bool = False) -> int:
