@@ -211,11 +211,20 @@ class SuiteRuntime:
         self._target.deadline_flag = self.settings.flag("deadline")
         self._target.budget_flag = self.settings.flag("max_creates")
         from conformance.oracle import Volumes
-        from conformance.target import check_disks
+        from conformance.target import DiskApiMissing, verify_disks
 
-        disks = check_disks(
-            self._target, target_settings.available_volume_id, target_settings.in_use_volume_id
-        )
+        available = target_settings.available_volume_id
+        try:
+            disks, unverified = verify_disks(
+                self._target,
+                () if available is None else (available,),
+                target_settings.in_use_volume_id,
+                disk_api_optional=not self.settings.lifecycle,
+            )
+        except DiskApiMissing as exc:
+            flag = self.settings.flag("lifecycle")
+            only_creates = f"a target that serves only the create operation is tested with {flag}"
+            raise ToolError(f"{exc}; {only_creates}") from None
         busy = [d.status for d in disks if d.id == target_settings.in_use_volume_id]
         # The unknown disk comes from the run's seed, so a reproduction names the same ID.
         rng = random.Random(self.settings.case_seed)
@@ -226,7 +235,11 @@ class SuiteRuntime:
             unknown_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             sizes={d.id: d.size for d in disks},
         )
-        self.ledger.describe(target_settings.public())
+        described = target_settings.public()
+        if unverified is not None:
+            # Said in the report: what pre-flight could not check, and the start of the answer it got.
+            described["disks_unverified"] = unverified
+        self.ledger.describe(described)
 
     def _pacer(self, target: TargetSettings) -> Any:
         """One rate limit for the whole run: the processes of a parallel run share it through a file."""

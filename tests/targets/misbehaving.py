@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import httpx
+
 #: A disk size the servers report; any positive size does.
 DISK_SIZE = 10
 #: How much the enormous answer claims and streams (the client is expected to stop long before).
@@ -234,6 +236,30 @@ def ok(connection: socket.socket, request: RawRequest, server: Misbehaving) -> b
     """Answer 200 with an empty JSON object (a well-behaved place to be redirected to)."""
     respond(connection, 200, b"{}")
     return True
+
+
+NOT_FOUND_PAGE = b"<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>"
+
+
+def creates_only(upstream: str) -> Behaviour:
+    """Serve only the create operation, passed on to ``upstream`` (a base URL); a GET of anything gets an
+    HTML 404 page, any other method 405: a target that exposes nothing but POST .../snapshots."""
+    client = httpx.Client(timeout=30)
+    passed = ("content-type", "x-auth-token")
+
+    def behaviour(connection: socket.socket, request: RawRequest, server: Misbehaving) -> bool:
+        if request.method == "POST" and request.path.split("?")[0].endswith("/snapshots"):
+            headers = {name: value for name, value in request.headers.items() if name in passed}
+            answer = client.post(upstream + request.path, content=request.body, headers=headers)
+            media = answer.headers.get("content-type", "application/json")
+            respond(connection, answer.status_code, answer.content, content_type=media)
+        elif request.method == "GET":
+            respond(connection, 404, NOT_FOUND_PAGE, content_type="text/html")
+        else:
+            respond(connection, 405, b"", headers={"Allow": "POST"}, content_type="text/plain")
+        return True
+
+    return behaviour
 
 
 @contextmanager
