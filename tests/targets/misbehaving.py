@@ -262,6 +262,106 @@ def creates_only(upstream: str) -> Behaviour:
     return behaviour
 
 
+# -- a hostile cloud: it acts on every create, then answers badly ------------------------------------------
+#: Nesting deep enough to exhaust a recursive JSON parser.
+DEEP_JSON = b"[" * 100_000 + b"]" * 100_000
+#: A snapshot ID no cloud hands out.
+LONG_ID = "x" * 100_000
+#: A pause no client should wait for.
+FAR_RETRY_AFTER = "86400"
+
+
+def is_create(request: RawRequest) -> bool:
+    return request.method == "POST" and request.path.split("?")[0].endswith("/snapshots")
+
+
+def acting(
+    on_create: Behaviour, *, on_read: Behaviour | None = None, on_delete: Behaviour | None = None
+) -> Behaviour:
+    """A cloud that acts on every create and answers it with ``on_create``; a read of a snapshot gets
+    ``on_read``, a DELETE ``on_delete`` (a 404 in the error envelope when not given)."""
+
+    def behaviour(connection: socket.socket, request: RawRequest, server: Misbehaving) -> bool:
+        if is_create(request):
+            return on_create(connection, request, server)
+        chosen = {"GET": on_read, "DELETE": on_delete}.get(request.method)
+        if chosen is not None:
+            return chosen(connection, request, server)
+        respond(connection, 404, b'{"error": {"code": "EVS.1404", "message": "no such snapshot"}}')
+        return True
+
+    return behaviour
+
+
+def summary(snapshot_id: str) -> bytes:
+    """An accepted create's body in the contract's shape, naming ``snapshot_id``."""
+    fields = {"id": snapshot_id, "status": "creating", "size": DISK_SIZE, "name": "", "description": ""}
+    return json.dumps({"snapshot": fields}).encode()
+
+
+def trickled_headers(connection: socket.socket, request: RawRequest, server: Misbehaving) -> bool:
+    """Send the head of a 202 one byte a second, for as long as the client listens."""
+    head = b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nX-Padding: " + b"x" * 10_000
+    for byte in head:
+        if server.stopping.wait(1.0):
+            break
+        try:
+            connection.sendall(bytes([byte]))
+        except OSError:
+            break
+    return False
+
+
+def server_error(connection: socket.socket, request: RawRequest, server: Misbehaving) -> bool:
+    """Answer 500 (after acting on the request)."""
+    respond(connection, 500, b'{"error": {"code": "EVS.9999", "message": "internal error"}}')
+    return True
+
+
+def accepted_as(body: bytes, content_type: str = "application/json") -> Behaviour:
+    """Answer 202 with ``body`` as it is."""
+
+    def behaviour(connection: socket.socket, request: RawRequest, server: Misbehaving) -> bool:
+        respond(connection, 202, body, content_type=content_type)
+        return True
+
+    return behaviour
+
+
+def absurd_length(connection: socket.socket, request: RawRequest, server: Misbehaving) -> bool:
+    """Claim a body of a petabyte, send its first bytes, and stall."""
+    head = (
+        b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 1000000000000000\r\n\r\n"
+    )
+    connection.sendall(head + b'{"snapshot": {"id": "')
+    server.stopping.wait()
+    return False
+
+
+def accepted_with_fresh_ids(connection: socket.socket, request: RawRequest, server: Misbehaving) -> bool:
+    """Answer 202 naming a new snapshot (numbered by the creates the server has seen)."""
+    number = sum(1 for r in server.requests if is_create(r))
+    respond(connection, 202, summary(f"snap-{number:04d}"))
+    return True
+
+
+def deep_json(status: int) -> Behaviour:
+    """Answer ``status`` with JSON nested 100,000 levels deep."""
+
+    def behaviour(connection: socket.socket, request: RawRequest, server: Misbehaving) -> bool:
+        respond(connection, status, DEEP_JSON)
+        return True
+
+    return behaviour
+
+
+def retry_much_later(connection: socket.socket, request: RawRequest, server: Misbehaving) -> bool:
+    """Answer 429 asking for a pause of a day (nothing was created)."""
+    headers = {"Retry-After": FAR_RETRY_AFTER}
+    respond(connection, 429, b'{"error": {"code": "EVS.0429", "message": "slow down"}}', headers=headers)
+    return True
+
+
 @contextmanager
 def serve(
     behaviour: Behaviour, *, disks: bool = False, tls: ssl.SSLContext | None = None
