@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,6 +29,7 @@ import httpx
 
 from conformance.journal import JOURNAL
 from tests.runs import SECRET_VARIABLES, Endpoint
+from tests.targets.misbehaving import Misbehaving
 
 #: Long enough for a run on a busy 2-core machine to reach any point it is waited for.
 WAIT_S = 90.0
@@ -78,6 +80,20 @@ def alive(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state != "Z"
+
+
+@dataclass(frozen=True)
+class Front:
+    """A loopback server in front of the mock, named with the mock's project and disks (a run's target)."""
+
+    base_url: str
+    project_id: str
+    available_volume_id: str
+    in_use_volume_id: str
+
+    @classmethod
+    def of(cls, server: Misbehaving, mock: Endpoint) -> Front:
+        return cls(server.base_url, mock.project_id, mock.available_volume_id, mock.in_use_volume_id)
 
 
 class LiveRun:

@@ -12,7 +12,7 @@ import pytest
 from conformance.mock.server import MockConfig, RunningMock, serve_in_thread
 from conformance.verdicts import SKIP
 from tests.runs import run_command
-from tests.safety.live import snapshots_on
+from tests.safety.live import Front, snapshots_on
 from tests.targets.misbehaving import Misbehaving, creates_only, serve
 
 pytestmark = pytest.mark.slow
@@ -31,20 +31,10 @@ def front(mock: RunningMock) -> Iterator[Misbehaving]:
         yield server
 
 
-class Front:
-    """The create-only server with the mock's project and disks, as ``run_command`` wants them."""
-
-    def __init__(self, server: Misbehaving, mock: RunningMock) -> None:
-        self.base_url = server.base_url
-        self.project_id = mock.project_id
-        self.available_volume_id = mock.available_volume_id
-        self.in_use_volume_id = mock.in_use_volume_id
-
-
 def test_without_no_lifecycle_an_unknown_route_is_not_called_a_missing_disk(
     front: Misbehaving, mock: RunningMock, tmp_path: Path
 ) -> None:
-    completed = run_command(Front(front, mock), tmp_path, env={"EVS_TOKEN": mock.token})
+    completed = run_command(Front.of(front, mock), tmp_path, env={"EVS_TOKEN": mock.token})
     assert completed.returncode == 2, completed.stderr
     lines = completed.stderr.strip().splitlines()
     assert len(lines) == 1
@@ -60,7 +50,7 @@ def test_with_no_lifecycle_the_run_needs_only_creates_and_claims_no_deletion(
     front: Misbehaving, mock: RunningMock, tmp_path: Path
 ) -> None:
     options = ("--no-lifecycle", "--cleanup-timeout", "20")
-    completed = run_command(Front(front, mock), tmp_path, *options, env={"EVS_TOKEN": mock.token})
+    completed = run_command(Front.of(front, mock), tmp_path, *options, env={"EVS_TOKEN": mock.token})
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     assert "Traceback" not in completed.stdout + completed.stderr
     warning = "evs-conformance: WARNING: the disks could not be verified (GET "

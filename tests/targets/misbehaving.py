@@ -18,9 +18,10 @@ import socketserver
 import ssl
 import struct
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -34,12 +35,13 @@ _MAX_HEAD = 64 * 1024
 
 @dataclass(frozen=True)
 class RawRequest:
-    """A request as the server read it; header names lower-case."""
+    """A request as the server read it (``at``: when, on the monotonic clock); header names lower-case."""
 
     method: str
     path: str
     headers: dict[str, str]
     body: bytes
+    at: float = field(default_factory=time.monotonic)
 
 
 #: What a server does with a request; returns whether the connection may carry another one.
@@ -239,6 +241,23 @@ def ok(connection: socket.socket, request: RawRequest, server: Misbehaving) -> b
 
 
 NOT_FOUND_PAGE = b"<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>"
+
+
+def passed_on(upstream: str) -> Behaviour:
+    """Pass every request on to ``upstream`` (a base URL) and its answer back: a server that only records."""
+    client = httpx.Client(timeout=30)
+    passed = ("content-type", "x-auth-token")
+
+    def behaviour(connection: socket.socket, request: RawRequest, server: Misbehaving) -> bool:
+        headers = {name: value for name, value in request.headers.items() if name in passed}
+        answer = client.request(
+            request.method, upstream + request.path, content=request.body, headers=headers
+        )
+        media = answer.headers.get("content-type", "application/json")
+        respond(connection, answer.status_code, answer.content, content_type=media)
+        return True
+
+    return behaviour
 
 
 def creates_only(upstream: str) -> Behaviour:
