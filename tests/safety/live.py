@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import httpx
 
@@ -35,7 +35,7 @@ from tests.targets.misbehaving import Misbehaving
 WAIT_S = 90.0
 
 
-class Mock(Endpoint):
+class Mock(Endpoint, Protocol):
     """An endpoint whose snapshots can be listed (the reference mock)."""
 
     @property
@@ -114,17 +114,26 @@ class LiveRun:
 
     @classmethod
     def start(
-        cls, server: Endpoint, reports: Path, *extra: str, token: str, examples: int = 3, disks: bool = True
+        cls, server: Endpoint | None, reports: Path, *extra: str, token: str, examples: int = 3
     ) -> LiveRun:
+        """Start a run against ``server`` with its disks, or against the embedded mock when it is None."""
         argv = [
-            sys.executable, "-m", "conformance", "run",
-            "--base-url", server.base_url,
-            "--project-id", server.project_id,
-            "--reports", str(reports),
-            "--examples", str(examples),
-        ]  # fmt: skip
-        if disks:
-            argv += ["--volume-id", server.available_volume_id, "--in-use-volume-id", server.in_use_volume_id]
+            sys.executable,
+            "-m",
+            "conformance",
+            "run",
+            "--reports",
+            str(reports),
+            "--examples",
+            str(examples),
+        ]
+        if server is not None:
+            argv += [
+                "--base-url", server.base_url,
+                "--project-id", server.project_id,
+                "--volume-id", server.available_volume_id,
+                "--in-use-volume-id", server.in_use_volume_id,
+            ]  # fmt: skip
         process = subprocess.Popen(
             [*argv, *extra],
             env=run_env(token),

@@ -183,3 +183,17 @@ def test_a_killed_parallel_run_stops_its_workers_and_its_journal_lists_the_rest(
     cleaned = cleanup_command(reports, mock.token)
     assert cleaned.returncode == 0, cleaned.stdout + cleaned.stderr
     assert snapshots_on(mock) == []
+
+
+def test_a_killed_parallel_run_on_the_embedded_mock_leaves_no_process(tmp_path: Path) -> None:
+    """The mock the command starts for its workers goes with the command, even when it is killed."""
+    run = LiveRun.start(None, tmp_path / "reports", "--workers", "2", examples=50, token="unused")
+    run.wait_until(lambda: len(run.children()) >= 3, "the mock and two workers")
+    run.wait_for_creates(MID_RUN)
+    started = run.children()
+    run.signal(signal.SIGKILL)
+    assert run.finish() == -signal.SIGKILL
+    give_up_at = time.monotonic() + 30
+    while any(alive(pid) for pid in started) and time.monotonic() < give_up_at:
+        time.sleep(0.2)
+    assert [pid for pid in started if alive(pid)] == []
