@@ -7,6 +7,7 @@ HTTP afterwards.
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conformance.mock.server import MockConfig, RunningMock, serve_in_thread
-from conformance.plugin.runtime import SKIPPED_BY_SIGNAL
+from conformance.plugin.runtime import NO_CLEANUP_RECORD, SKIPPED_BY_SIGNAL
 from tests.safety.live import LiveRun, alive, cleanup_command, snapshots_on
 
 pytestmark = pytest.mark.slow
@@ -197,3 +198,21 @@ def test_a_killed_parallel_run_on_the_embedded_mock_leaves_no_process(tmp_path: 
     while any(alive(pid) for pid in started) and time.monotonic() < give_up_at:
         time.sleep(0.2)
     assert [pid for pid in started if alive(pid)] == []
+
+
+def test_a_worker_killed_mid_run_leaves_its_creates_listed_in_the_report(
+    mock: RunningMock, tmp_path: Path
+) -> None:
+    """A worker dies without a word: the command still reports, listing what it left from the journal."""
+    # Without the lifecycle tests nothing is deleted before the cleanup: the worker dies holding snapshots.
+    run = start(mock, tmp_path / "reports", "--workers", "2", "--no-lifecycle")
+    run.wait_for_creates(MID_RUN)
+    os.kill(min(run.children()), signal.SIGKILL)
+    run.finish()
+    assert "Traceback" not in run.output()
+    report = run.report()
+    left_on_mock = snapshots_on(mock)
+    assert left_on_mock, "the killed worker had snapshots to clean up"
+    listed = {entry["id"]: entry["reason"] for entry in report["cleanup"]["left"]}
+    assert set(left_on_mock) <= set(listed)
+    assert all(NO_CLEANUP_RECORD in listed[snapshot] for snapshot in left_on_mock)
