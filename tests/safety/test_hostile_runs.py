@@ -47,7 +47,7 @@ LIMITS = (
     "--max-creates", str(BUDGET),
     "--deadline", f"{DEADLINE_S:g}",
     "--cleanup-timeout", f"{CLEANUP_S:g}",
-    "--timeout", "2",
+    "--timeout", "1",
     "--retries", "1",
 )  # fmt: skip
 

@@ -111,7 +111,7 @@ def test_a_killed_run_leaves_a_journal_that_cleanup_works_from(mock: RunningMock
 
 def test_a_second_signal_skips_the_cleanup_but_lists_what_is_left(tmp_path: Path) -> None:
     # Snapshots take longer to settle than the second signal takes to come: cleanup is still waiting.
-    with serve_in_thread(MockConfig(settle_seconds=8 * SETTLE_S)) as mock:
+    with serve_in_thread(MockConfig(settle_seconds=4 * SETTLE_S)) as mock:
         reports = tmp_path / "reports"
         run = start(mock, reports)
         run.wait_for_creates(MID_RUN)
