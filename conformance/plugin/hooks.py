@@ -126,12 +126,14 @@ def pytest_configure(config: pytest.Config) -> None:
         interrupts=provided.interrupts if provided is not None else None,
     )
     config.stash[_RUNTIME] = runtime
-    if provided is None and not settings.dry_run and _runs_the_suite(config, workerinput):
+    # A worker runs the suite when the controller handed it the run's settings.
+    suite = _WIRE in workerinput if workerinput is not None else _runs_the_suite(config, None)
+    if provided is None and not settings.dry_run and suite:
         # Plain pytest and pytest-xdist workers answer signals as ``evs-conformance run`` does.
         signals = contextlib.ExitStack()
         signals.enter_context(runtime.interrupts.installed())
         config.stash[_SIGNALS] = signals
-    if workerinput is not None:
+    if workerinput is not None and suite:
         # A worker whose controller was killed stops its tests at once and cleans up on its own.
         watch_parent(os.getppid())
     _register_hypothesis_profile(settings)

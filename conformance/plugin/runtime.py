@@ -311,7 +311,7 @@ class SuiteRuntime:
                 self._target.journal.close()
         if self.incomplete is None and self.interrupts.signal is not None:
             signal_name = self.interrupts.signal
-            self.incomplete = f"interrupted ({signal_name}) after the tests, while the run finished"
+            self.incomplete = f"interrupted ({signal_name}) after the tests had run, as the run finished"
         if self._har is not None:
             self._har.close()
         self.ledger.close()
