@@ -20,14 +20,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
 
 import httpx
 
-from conformance.journal import JOURNAL
+from conformance.journal import JOURNAL, read_journal
 from tests.runs import SECRET_VARIABLES, Endpoint
 from tests.targets.misbehaving import Misbehaving
 
@@ -161,6 +161,10 @@ class LiveRun:
     def accepted(self) -> int:
         return sum(1 for line in self.journal() if line.get("outcome") == "accepted")
 
+    def unnamed_creates(self) -> int:
+        """Creates the journal lists without an ID: in flight when their process was killed."""
+        return sum(1 for r in read_journal(self.reports / JOURNAL).outstanding() if r.snapshot_id is None)
+
     def wait_until(self, condition: Callable[[], bool], what: str, timeout_s: float = WAIT_S) -> None:
         give_up_at = time.monotonic() + timeout_s
         while not condition():
@@ -221,3 +225,11 @@ def cleanup_command(reports: Path, token: str, *extra: str) -> subprocess.Comple
     """``evs-conformance cleanup REPORTS``: what a user runs after a run that was killed."""
     argv = [sys.executable, "-m", "conformance", "cleanup", str(reports), *extra]
     return subprocess.run(argv, env=run_env(token), capture_output=True, text=True, timeout=WAIT_S)
+
+
+def assert_every_snapshot_named(on_target: Collection[str], listed: Collection[str]) -> None:
+    """Each snapshot left on the target is listed by its ID, or is one of the creates listed without one (a
+    create in flight when its process was killed: the target acted, the journal could not learn the ID)."""
+    unnamed = sum(1 for entry in listed if entry.startswith("(no ID"))
+    missing = set(on_target) - set(listed)
+    assert len(missing) <= unnamed, f"left on the target and listed nowhere: {sorted(missing)}"
