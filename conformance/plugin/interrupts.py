@@ -70,10 +70,8 @@ class Interrupts:
             self.signal = "SIGINT" if received in (STOP, SKIP_CLEANUP) else received.name
             self._pass_on(STOP)
             if self.say is not None:
-                self.say(
-                    f"{self.signal}: stopping the tests; the run cleans up and reports (signal again to skip "
-                    "the cleanup)"
-                )
+                doing = "stopping the tests" if self._phase == _TESTS else "the tests are over"
+                self.say(f"{self.signal}: {doing}; the run cleans up and reports (signal again: skip it)")
             if received == SKIP_CLEANUP:
                 self._skip()
             if self._phase == _TESTS and self._shielded and not self.skip_cleanup:
