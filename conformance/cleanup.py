@@ -111,10 +111,8 @@ def clean_up(
     for snapshot in snapshots:
         if snapshot.outcome == "deleted":
             deleted.append(snapshot.id)
-            target.mark_gone(snapshot.id, "deleted by cleanup, then read 404")
         elif snapshot.outcome == "already gone":
             gone.append(snapshot.id)
-            target.mark_gone(snapshot.id, snapshot.reason)
         else:
             reason = snapshot.reason
             if stopped is None and not snapshot.done:
@@ -131,7 +129,7 @@ def _step(target: Target, snapshot: _Snapshot, start_status: object) -> str | No
         if _gone(read):
             if snapshot.delete_accepted:
                 if snapshot.seen:
-                    snapshot.outcome, snapshot.reason = "deleted", "deleted"
+                    _settle(target, snapshot, "deleted", "deleted by cleanup, then read 404")
                 else:
                     snapshot.reason = (
                         "DELETE accepted, then read 404; not verifiable: the target never showed it"
@@ -140,8 +138,8 @@ def _step(target: Target, snapshot: _Snapshot, start_status: object) -> str | No
                     snapshot.delete_accepted = False  # settled: nothing more to learn
                 return None
             if snapshot.seen:
-                snapshot.outcome = "already gone"
-                snapshot.reason = "gone before cleanup deleted it (read 404 after it had been shown)"
+                reason = "gone before cleanup deleted it (read 404 after it had been shown)"
+                _settle(target, snapshot, "already gone", reason)
                 return None
             if snapshot.tried_unseen:
                 return None
@@ -151,6 +149,10 @@ def _step(target: Target, snapshot: _Snapshot, start_status: object) -> str | No
             snapshot.reason = f"cannot read it: {_answer(read)}"
             return None
         snapshot.seen = True
+        if not snapshot.record.seen and target.journal is not None:
+            # A record read back from a journal (``evs-conformance cleanup``) is not one of the target's own.
+            target.journal.seen(snapshot.id)
+        snapshot.record.seen = True
         if snapshot.delete_accepted:
             status = status_of(read, target.contract)
             snapshot.reason = f"still there after its DELETE was accepted (status {status!r})"
@@ -180,8 +182,8 @@ def _delete(target: Target, snapshot: _Snapshot, collection: str, *, unseen: boo
     elif code == HTTPStatus.NOT_FOUND:
         snapshot.reason = f"{_NOT_SEEN}, and its DELETE answered 404" if unseen else "DELETE answered 404"
         if not unseen:
-            snapshot.outcome = "already gone"
-            snapshot.reason = "gone before cleanup deleted it (DELETE answered 404 after it had been shown)"
+            reason = "gone before cleanup deleted it (DELETE answered 404 after it had been shown)"
+            _settle(target, snapshot, "already gone", reason)
     elif code is not None and code < 500 and code not in _TRANSIENT_REFUSALS:
         # The snapshot has settled, so a refusal now is the target's final word on it.
         snapshot.refused = True
@@ -193,6 +195,12 @@ def _delete(target: Target, snapshot: _Snapshot, collection: str, *, unseen: boo
         if unseen:
             snapshot.reason = f"{_NOT_SEEN}; {snapshot.reason}"
     return None
+
+
+def _settle(target: Target, snapshot: _Snapshot, outcome: str, reason: str) -> None:
+    """Record a snapshot seen gone at once (journal included), so an interrupt later does not list it."""
+    snapshot.outcome, snapshot.reason = outcome, reason
+    target.mark_gone(snapshot.id, reason)
 
 
 def _gone(read: Exchange) -> bool:

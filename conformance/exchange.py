@@ -50,7 +50,11 @@ class Received:
         """The parsed body; raises ValueError when it is not JSON (or was cut short)."""
         if self.truncated:
             raise ValueError(f"body truncated at {len(self.body)} bytes")
-        return json.loads(self.body.decode("utf-8"))
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except RecursionError:
+            # Nesting deeper than the parser's stack is no JSON a reader can use, whatever the grammar says.
+            raise ValueError("JSON nested too deeply to read") from None
 
     @property
     def content_type(self) -> str:

@@ -2,9 +2,10 @@
 
 Each POST to the create operation is written (and flushed to disk) before it is sent, and its outcome once
 known: accepted with an ID, accepted without a usable ID, outcome unknown (no answer, a timeout, a reset, a
-5xx: the target may have acted), or refused. Deletions the run (or ``evs-conformance cleanup``) saw through
-are written too, so cleanup after a crash knows what is left. Every process of a run appends to the same
-file, one JSON object a line; ``read_journal`` merges them.
+5xx: the target may have acted), or refused. The first read that shows a snapshot is written (a snapshot once
+shown and now read 404 is gone; one never shown proves nothing by a 404), and so are deletions the run (or
+``evs-conformance cleanup``) saw through, so cleanup after a crash knows what is left. Every process of a
+run appends to the same file, one JSON object a line; ``read_journal`` merges them.
 
 Example::
 
@@ -96,6 +97,10 @@ class Journal:
             }
         )
 
+    def seen(self, snapshot_id: str) -> None:
+        """Record that a read showed a snapshot (once is enough: a later 404 then means it is gone)."""
+        self._write({"e": "seen", "id": snapshot_id, "at": time.time()})
+
     def gone(self, snapshot_id: str, *, how: str) -> None:
         """Record that a snapshot was seen gone (after a DELETE, or already)."""
         self._write({"e": "gone", "id": snapshot_id, "how": how, "at": time.time()})
@@ -134,7 +139,7 @@ class CreateRecord:
     status: int | None = None
     detail: str = "no answer was recorded (the process stopped while it waited)"
     gone: str | None = None
-    #: Whether a read showed the snapshot (in this process; the journal does not keep it).
+    #: Whether a read showed the snapshot.
     seen: bool = False
 
     @property
@@ -211,6 +216,7 @@ def read_journal(path: Path) -> JournalView:
     view = JournalView()
     by_key: dict[str, CreateRecord] = {}
     gone: dict[str, str] = {}
+    seen: set[str] = set()
     for line in _lines(path):
         kind = line.get("e")
         if kind == "run" and not view.run:
@@ -233,9 +239,12 @@ def read_journal(path: Path) -> JournalView:
             record.detail = str(line.get("detail", ""))
         elif kind == "gone" and line.get("id"):
             gone[str(line["id"])] = str(line.get("how", "gone"))
+        elif kind == "seen" and line.get("id"):
+            seen.add(str(line["id"]))
         elif kind == "ack" and line.get("key") in by_key:
             by_key[str(line["key"])].gone = "acknowledged by the user (evs-conformance cleanup)"
     for record in view.creates:
+        record.seen = record.snapshot_id is not None and record.snapshot_id in seen
         if record.gone is not None:
             continue
         if record.snapshot_id is not None and record.snapshot_id in gone:

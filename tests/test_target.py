@@ -27,11 +27,13 @@ from conformance.target import (
     DEADLINE_REACHED,
     USER_AGENT,
     BudgetExhausted,
+    DiskApiMissing,
     Pacer,
     Target,
     check_disks,
     read_disk,
     retry_after_s,
+    verify_disks,
 )
 from conformance.target.client import DeadlineReached
 
@@ -291,11 +293,16 @@ def test_a_snapshot_counts_as_gone_only_after_an_accepted_delete_and_a_404(contr
     target = target_with(contract, respond)
     for _ in range(3):
         target.create({"snapshot": {}})
+    target.get_snapshot("b")
     target.delete_snapshot("b")
     assert target.created_ids == ("a", "b", "c")  # accepted is not gone
     target.get_snapshot("b")
     target.get_snapshot("c")  # a 404 without a DELETE of ours proves nothing
     assert target.created_ids == ("a", "c")
+    assert [r.snapshot_id for r in target.outstanding()] == ["a", "c"]
+    # Nor does one after our DELETE, for a snapshot the target never showed: it answers every read 404.
+    target.delete_snapshot("c")
+    target.get_snapshot("c")
     assert [r.snapshot_id for r in target.outstanding()] == ["a", "c"]
 
 
@@ -356,7 +363,10 @@ def test_read_disk_reads_status_and_size(contract: Contract) -> None:
 @pytest.mark.parametrize(
     ("status", "body", "message"),
     [
-        (404, {}, "does not exist in project proj-1"),
+        (404, {"error": {"code": "EVS.1404", "message": "no disk"}}, "does not exist in project proj-1"),
+        (400, {"error": {"code": "EVS.1400", "message": "bad disk"}}, "does not exist in project proj-1"),
+        (404, {}, "404 .no Content-Type. '{}', not the contract's error envelope"),
+        (405, {"error": {"code": "EVS.1400", "message": "no"}}, "does not seem to serve the disk API"),
         (401, {}, "refuses the token"),
         (500, {}, "answered 500"),
         (200, {"volume": {"status": "available"}}, "did not describe a disk"),
@@ -366,6 +376,37 @@ def test_read_disk_reads_status_and_size(contract: Contract) -> None:
 def test_read_disk_says_what_is_wrong(contract: Contract, status: int, body: object, message: str) -> None:
     with pytest.raises(TargetError, match=message):
         read_disk(target_with(contract, disk_answer(status, body)), VOLUME)
+
+
+def test_an_unknown_route_is_told_from_an_unknown_disk(contract: Contract) -> None:
+    page = "<html><body><h1>404 Not Found</h1>\x1b[2J" + "padding " * 100 + "</body></html>"
+    answer = lambda _: httpx.Response(404, text=page, headers={"Content-Type": "text/html"})  # noqa: E731
+    with pytest.raises(DiskApiMissing) as raised:
+        read_disk(target_with(contract, answer), VOLUME)
+    message = str(raised.value)
+    assert "answered 404 (text/html) '<html><body><h1>404 Not Found</h1>\\x1b[2J" in message
+    assert "more)', not the contract's error envelope" in message  # the start of the page, not all of it
+    assert "\x1b" not in message
+    assert "does not exist" not in message
+
+
+def test_without_the_disk_api_a_create_only_run_goes_on_with_the_disks_as_stated(contract: Contract) -> None:
+    target = target_with(contract, lambda _: httpx.Response(405, text="Method Not Allowed"))
+    with pytest.raises(DiskApiMissing):
+        verify_disks(target, (VOLUME,), "busy", disk_api_optional=False)
+    disks, unverified = verify_disks(target, (VOLUME,), "busy", disk_api_optional=True)
+    assert disks == ()
+    assert unverified is not None
+    assert "answered 405 (text/plain) 'Method Not Allowed'" in unverified
+    assert unverified.endswith("going on with them as stated")
+    # An unknown disk or a refused token stays an error: the target does serve the disk API.
+    envelope = {"error": {"code": "EVS.1404", "message": "no disk"}}
+    with pytest.raises(TargetError, match="does not exist"):
+        verify_disks(
+            target_with(contract, disk_answer(404, envelope)), (VOLUME,), None, disk_api_optional=True
+        )
+    with pytest.raises(TargetError, match="refuses the token"):
+        verify_disks(target_with(contract, disk_answer(401, {})), (VOLUME,), None, disk_api_optional=True)
 
 
 def test_an_unreachable_target_is_a_target_error(contract: Contract) -> None:

@@ -13,10 +13,8 @@ import dataclasses
 import os
 import signal
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import click
@@ -26,7 +24,7 @@ from conformance.cli import EXIT_OK
 from conformance.cli.options import given, spell, table_options
 from conformance.cli.progress import Progress
 from conformance.contract import load_contract
-from conformance.errors import ToolError, UsageError
+from conformance.errors import TargetError, ToolError, UsageError
 from conformance.options import OPTIONS
 from conformance.plugin.hooks import Provided
 from conformance.plugin.redaction import Redactor, redact_exception
@@ -35,7 +33,7 @@ from conformance.report import json as json_report
 from conformance.report.coverage import gate
 from conformance.reportsdir import ReportsDir
 from conformance.settings import RunSettings, TargetSettings, build
-from conformance.target import Target, check_disks
+from conformance.target import DiskApiMissing, Target, verify_disks
 from conformance.target.identity import identity_client
 
 SUITE = "conformance.suite"
@@ -72,12 +70,24 @@ def preflight(settings: RunSettings) -> tuple[str, ...]:
             target_settings = dataclasses.replace(target_settings, token_source=tokens)
         target = stack.enter_context(Target(contract, target_settings))
         try:
-            for disk in target_settings.available_volume_ids:
-                check_disks(target, disk, None)
-            check_disks(target, None, target_settings.in_use_volume_id)
+            _, unverified = verify_disks(
+                target,
+                target_settings.available_volume_ids,
+                target_settings.in_use_volume_id,
+                disk_api_optional=not settings.lifecycle,
+            )
+        except DiskApiMissing as exc:
+            flag = OPTIONS["lifecycle"].flag
+            error = TargetError(
+                f"{exc}; a target that serves only the create operation is tested with {flag}"
+            )
+            redact_exception(error, Redactor(target.secrets))
+            raise error from None
         except ToolError as exc:
             redact_exception(exc, Redactor(target.secrets))
             raise
+        if unverified is not None:
+            click.echo(f"evs-conformance: WARNING: {Redactor(target.secrets)(unverified)}", err=True)
         return target.secrets()
 
 
@@ -167,22 +177,16 @@ def run_pytest(settings: RunSettings, *, verbose: bool, progress: Any = None) ->
 
 @contextlib.contextmanager
 def _interrupts(provided: Provided) -> Iterator[None]:
-    """Turn SIGINT and SIGTERM into an interrupt of the tests, and remember the first signal's name."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signals reach only the main thread; a caller on another thread handles its own
-        return
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        if provided.interrupted is None:
-            provided.interrupted = signal.Signals(signum).name
-        raise KeyboardInterrupt
-
-    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    """SIGINT and SIGTERM answered as the plugin's ``Interrupts`` decides, said on the console."""
+    provided.interrupts.say = _say
+    with provided.interrupts.installed():
         yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+
+
+def _say(line: str) -> None:
+    # Straight to the descriptor: a signal handler must not re-enter a buffered stream being written.
+    with contextlib.suppress(OSError):
+        os.write(sys.stderr.fileno(), f"\nevs-conformance: {line}\n".encode())
 
 
 def execute(settings: RunSettings, *, verbose: bool = False) -> int:

@@ -164,7 +164,8 @@ def serve_in_subprocess(config: MockConfig) -> Iterator[RunningMock]:
             [sys.executable, "-m", "conformance.mock", json.dumps(config.to_json())],
             stdout=subprocess.PIPE,
             stderr=errors,
-            stdin=subprocess.DEVNULL,
+            # Never written: the child stops when it closes, so a parent killed outright leaves no mock.
+            stdin=subprocess.PIPE,
         )
         try:
             ready = _ready_line(child)
@@ -194,6 +195,8 @@ def _ready_line(child: subprocess.Popen[bytes]) -> dict[str, Any] | None:
 
 
 def _stop(child: subprocess.Popen[bytes]) -> None:
+    if child.stdin is not None:
+        child.stdin.close()
     if child.poll() is None:
         child.send_signal(signal.SIGTERM)
         try:

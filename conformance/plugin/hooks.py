@@ -7,12 +7,14 @@ them from the controller through ``workerinput``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
 import threading
 import time
 import uuid
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +24,12 @@ from conformance.errors import ToolError
 from conformance.journal import JOURNAL, settle_previous_journal
 from conformance.plugin import options as plugin_options
 from conformance.plugin.budget import BudgetPlanner, budget_order, exhausted_reason
+from conformance.plugin.interrupts import Interrupts, watch_parent
 from conformance.plugin.redaction import redact_test_report, scrub_listed
 from conformance.plugin.runtime import HAR_DIR, LEDGER_DIR, SuiteRuntime
+from conformance.plugin.workers import Workers
 from conformance.reportsdir import ReportsDir
-from conformance.settings import RunSettings, build, from_wire, to_wire
+from conformance.settings import RunSettings, TargetSettings, build, from_wire, to_wire
 
 #: A test running longer than this gets a line saying which it is.
 SLOW_TEST_S = 5.0
@@ -46,6 +50,10 @@ _REPORTS = pytest.StashKey[ReportsDir]()
 #: so whoever drives the run can show progress, pytest-xdist workers included.
 PROGRESS_PROPERTY = "evs-progress"
 _DEFERRED = pytest.StashKey[str]()
+_SIGNALS = pytest.StashKey[contextlib.ExitStack]()
+_WORKERS = pytest.StashKey[Workers]()
+#: What a worker may take beyond the cleanup time to finish and report (a request in flight, the ledger).
+WORKER_GRACE_S = 15.0
 
 
 @dataclass(eq=False)
@@ -61,10 +69,15 @@ class Provided:
     summary: list[str] | None = None
     #: Why the run stopped early, when it did (an unreachable target, disks in the wrong state).
     error: str | None = None
-    #: The signal that interrupted the run (set by the command's signal handler), if one did.
-    interrupted: str | None = None
+    #: How the command's process answers SIGINT and SIGTERM (the command installs it around pytest).
+    interrupts: Interrupts = field(default_factory=Interrupts)
     #: The run's result as written to conformance.json.
     report: dict[str, Any] | None = None
+
+    @property
+    def interrupted(self) -> str | None:
+        """The signal that interrupted the run, if one did."""
+        return self.interrupts.signal
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Pass each finished test on to the observer (pytest-xdist sends workers' reports here too)."""
@@ -103,9 +116,26 @@ def pytest_configure(config: pytest.Config) -> None:
     run_id = workerinput[_WORKER_RUN_ID] if workerinput else uuid.uuid4().hex[:12]
     worker = workerinput["workerid"] if workerinput else "main"
     share = _budget_share(settings.max_creates, workerinput)
-    config.stash[_RUNTIME] = SuiteRuntime(
-        settings, run_id=run_id, worker=worker, controller=workerinput is None, max_creates=share
+    provided = provided_by(config)
+    runtime = SuiteRuntime(
+        settings,
+        run_id=run_id,
+        worker=worker,
+        controller=workerinput is None,
+        max_creates=share,
+        interrupts=provided.interrupts if provided is not None else None,
     )
+    config.stash[_RUNTIME] = runtime
+    # A worker runs the suite when the controller handed it the run's settings.
+    suite = _WIRE in workerinput if workerinput is not None else _runs_the_suite(config, None)
+    if provided is None and not settings.dry_run and suite:
+        # Plain pytest and pytest-xdist workers answer signals as ``evs-conformance run`` does.
+        signals = contextlib.ExitStack()
+        signals.enter_context(runtime.interrupts.installed())
+        config.stash[_SIGNALS] = signals
+    if workerinput is not None and suite:
+        # A worker whose controller was killed stops its tests at once and cleans up on its own.
+        watch_parent(os.getppid())
     _register_hypothesis_profile(settings)
 
 
@@ -171,6 +201,12 @@ def pytest_configure_node(node: Any) -> None:
         return
     node.workerinput[_WORKER_RUN_ID] = runtime.run_id
     node.workerinput[_WIRE] = to_wire(runtime.settings)
+    workers = node.config.stash.get(_WORKERS, None)
+    if workers is None:
+        workers = node.config.stash[_WORKERS] = Workers()
+        # An interrupt of the controller reaches the workers even when only the controller was signalled.
+        runtime.interrupts.forward = workers.forward
+    workers.add(node)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -183,6 +219,9 @@ def pytest_testnodedown(node: Any, error: object) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Last line of defence: rewrite any output file that still holds a secret."""
+    signals = config.stash.get(_SIGNALS, None)
+    if signals is not None:
+        signals.close()
     runtime = config.stash.get(_RUNTIME, None)
     if runtime is None or not runtime.active:
         return
@@ -388,7 +427,37 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, object]:
+    """Once the tests are over (or interrupted), a first signal no longer stops anything."""
+    try:
+        return (yield)
+    finally:
+        runtime = session.config.stash.get(_RUNTIME, None)
+        if runtime is not None:
+            runtime.interrupts.tests_over()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[None, object, object]:
+    """Let interrupted workers finish their cleanup before pytest-xdist takes them down, then finish."""
+    runtime = session.config.stash.get(_RUNTIME, None)
+    workers = session.config.stash.get(_WORKERS, None)
+    if runtime is not None and workers is not None:
+        runtime.interrupts.tests_over()
+        settings = runtime.settings
+        request_s = settings.target.timeout_s if settings.target is not None else TargetSettings.timeout_s
+        timeout = settings.cleanup_timeout_s + 2 * request_s + WORKER_GRACE_S
+        for output in workers.wait(timeout_s=timeout):
+            # pytest_testnodedown does not run for workers that finish after an interrupt.
+            runtime.foreign_secrets.update(output.get(_WORKER_SECRETS, ()))
+    try:
+        return (yield)
+    finally:
+        _finish_session(session, exitstatus)
+
+
+def _finish_session(session: pytest.Session, exitstatus: int) -> None:
     runtime = session.config.stash.get(_RUNTIME, None)
     if runtime is None or session.config.option.collectonly:
         return
@@ -400,7 +469,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if runtime.started and runtime.target.unresponsive is not None:
             runtime.incomplete = runtime.target.unresponsive
         elif exitstatus == pytest.ExitCode.INTERRUPTED:
-            reason = provided.interrupted if provided is not None and provided.interrupted else None
+            reason = runtime.interrupts.signal
             runtime.incomplete = f"interrupted ({reason or 'SIGINT'}) before every test had run"
         if runtime.incomplete is not None:
             for item in session.items:

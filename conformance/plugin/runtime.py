@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -14,9 +15,10 @@ import pytest
 from conformance.contract import Contract, load_contract
 from conformance.errors import ToolError
 from conformance.exchange import Exchange
-from conformance.journal import JOURNAL, Journal
-from conformance.ledger import Cleanup, Ledger, LeftSnapshot
+from conformance.journal import JOURNAL, REFUSED, Journal, read_journal
+from conformance.ledger import Cleanup, Ledger, LeftSnapshot, Stats
 from conformance.plugin.budget import exhausted_reason
+from conformance.plugin.interrupts import Interrupts
 from conformance.plugin.redaction import Redactor
 from conformance.report.har import HarWriter
 from conformance.settings import RunSettings, TargetSettings
@@ -36,6 +38,9 @@ LEDGER_DIR, HAR_DIR = ".ledger", ".har"
 #: Why cleanup does not run against the embedded mock.
 MOCK_DISCARDED = "not needed: the embedded mock is discarded with its snapshots"
 CLEANUP_OFF = "off (--no-cleanup)"
+SKIPPED_BY_SIGNAL = "stopped by a second interrupt; what is left is listed"
+#: Why a create the journal holds is listed although no process's cleanup named it.
+NO_CLEANUP_RECORD = "its process ended before its cleanup reported (the journal lists it)"
 
 
 class SuiteTarget(Target):
@@ -51,9 +56,15 @@ class SuiteTarget(Target):
     deadline_flag: str = "--deadline"
     budget_flag: str = "--max-creates"
 
+    #: The process's interrupt state: a first interrupt waits for the create in flight to be answered.
+    interrupts: Interrupts | None = None
+
     def create(self, *args: Any, **kwargs: Any) -> Exchange:
         try:
-            return super().create(*args, **kwargs)
+            if self.interrupts is None:
+                return super().create(*args, **kwargs)
+            with self.interrupts.shielded():
+                return super().create(*args, **kwargs)
         except NotSent as exc:
             self._skip(exc)
 
@@ -78,9 +89,18 @@ class SuiteRuntime:
     """One process's view of the run: settings, contract, target, disks, ledger, and the test in progress."""
 
     def __init__(
-        self, settings: RunSettings, *, run_id: str, worker: str, controller: bool, max_creates: int | None
+        self,
+        settings: RunSettings,
+        *,
+        run_id: str,
+        worker: str,
+        controller: bool,
+        max_creates: int | None,
+        interrupts: Interrupts | None = None,
     ) -> None:
         self.settings = settings
+        #: How this process answers SIGINT and SIGTERM (the first stops the tests, a later one the cleanup).
+        self.interrupts = interrupts or Interrupts()
         self.run_id = run_id
         self.worker = worker
         self.controller = controller
@@ -184,17 +204,27 @@ class SuiteRuntime:
             pacer=self._pacer(target_settings),
         )
         self._target.budget = self.settings.max_creates
+        self._target.interrupts = self.interrupts
         self._target.current_test = self.ledger.current_test
         self._har = HarWriter(self.har_dir / f"{self.run_id}-{self.worker}.har", self.redactor)
         self._target.on_exchange = self._record_exchange
         self._target.deadline_flag = self.settings.flag("deadline")
         self._target.budget_flag = self.settings.flag("max_creates")
         from conformance.oracle import Volumes
-        from conformance.target import check_disks
+        from conformance.target import DiskApiMissing, verify_disks
 
-        disks = check_disks(
-            self._target, target_settings.available_volume_id, target_settings.in_use_volume_id
-        )
+        available = target_settings.available_volume_id
+        try:
+            disks, unverified = verify_disks(
+                self._target,
+                () if available is None else (available,),
+                target_settings.in_use_volume_id,
+                disk_api_optional=not self.settings.lifecycle,
+            )
+        except DiskApiMissing as exc:
+            flag = self.settings.flag("lifecycle")
+            only_creates = f"a target that serves only the create operation is tested with {flag}"
+            raise ToolError(f"{exc}; {only_creates}") from None
         busy = [d.status for d in disks if d.id == target_settings.in_use_volume_id]
         # The unknown disk comes from the run's seed, so a reproduction names the same ID.
         rng = random.Random(self.settings.case_seed)
@@ -205,7 +235,11 @@ class SuiteRuntime:
             unknown_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             sizes={d.id: d.size for d in disks},
         )
-        self.ledger.describe(target_settings.public())
+        described = target_settings.public()
+        if unverified is not None:
+            # Said in the report: what pre-flight could not check, and the start of the answer it got.
+            described["disks_unverified"] = unverified
+        self.ledger.describe(described)
 
     def _pacer(self, target: TargetSettings) -> Any:
         """One rate limit for the whole run: the processes of a parallel run share it through a file."""
@@ -256,20 +290,28 @@ class SuiteRuntime:
     def finish(self) -> None:
         """Clean up what the run created, write the ledger, stop the clients and the mock.
 
-        A second interrupt during cleanup stops it, but the ledger still gets the list of what is left.
+        A second interrupt (before or during the cleanup) stops it, but the ledger still gets the list of
+        what is left.
         """
+        self.interrupts.tests_over()
         if self._target is not None:
             self._target.current_test = ""
             try:
-                cleanup = self._clean_up(self._target)
+                if self.interrupts.skip_cleanup and not self._target.settings.embedded_mock:
+                    raise KeyboardInterrupt
+                with self.interrupts.cleaning():
+                    cleanup = self._clean_up(self._target)
             except KeyboardInterrupt:
                 left = tuple(LeftSnapshot(_label(r), r.describe()) for r in self._target.outstanding())
-                cleanup = Cleanup(left=left, skipped="stopped by a second interrupt; what is left is listed")
+                cleanup = Cleanup(left=left, skipped=SKIPPED_BY_SIGNAL)
             self.ledger.cleaned(cleanup)
             self.ledger.creates = self._target.creates
             self._target.close()
             if self._target.journal is not None:
                 self._target.journal.close()
+        if self.incomplete is None and self.interrupts.signal is not None:
+            signal_name = self.interrupts.signal
+            self.incomplete = f"interrupted ({signal_name}) after the tests had run, as the run finished"
         if self._har is not None:
             self._har.close()
         self.ledger.close()
@@ -290,6 +332,14 @@ class SuiteRuntime:
             return Cleanup(left=left, skipped=CLEANUP_OFF)
         from conformance.cleanup import clean_up
 
+        if outstanding:
+            who = "" if self.worker == "main" else f" ({self.worker})"
+            print(
+                f"evs-conformance: cleaning up{who}: {len(outstanding)} create(s) to delete and see gone, "
+                f"for up to {self.settings.cleanup_timeout_s:g} s (a second interrupt skips it)",
+                file=sys.stderr,
+                flush=True,
+            )
         # Cleanup has its own time, whatever the run's deadline or the breaker decided.
         target.reopen(seconds=self.settings.cleanup_timeout_s)
         done = clean_up(target, outstanding, timeout_s=self.settings.cleanup_timeout_s)
@@ -370,15 +420,16 @@ class SuiteRuntime:
         har_path = reports / har.FILENAME
         har.merge_parts(parts, har_path)
         target = read_target(paths) or (self.settings.target.public() if self.settings.target else {})
+        stats, cleanup = self._with_journal(merge_stats(paths), merge_cleanup(paths))
         report = json_report.build(
             settings=self.settings,
             contract=self.contract,
             target=target,
             verdicts=merge(paths),
             catalogue=list(self.catalogue().values()),
-            stats=merge_stats(paths),
+            stats=stats,
             duration_s=time.monotonic() - self._began,
-            cleanup=merge_cleanup(paths),
+            cleanup=cleanup,
             selected=frozenset(self.settings.requirements) or None,
             incomplete_reason=self.incomplete,
         )
@@ -395,6 +446,30 @@ class SuiteRuntime:
         self.report = report
         lines = [f"evs-conformance: reports in {json_path.parent}", *console.closing_lines(report)]
         self.summary = [self.redactor(line) for line in lines]
+
+    def _with_journal(self, stats: Stats, cleanup: Cleanup | None) -> tuple[Stats, Cleanup | None]:
+        """The figures and the cleanup as the processes reported them, completed from the journal: a process
+        stopped before it reported (a worker killed while it cleaned up) leaves its creates only there."""
+        path = self.settings.reports_dir / JOURNAL
+        target = self.settings.target
+        if target is None or target.embedded_mock or not path.is_file():
+            return stats, cleanup
+        try:
+            view = read_journal(path)
+        except (OSError, ValueError):
+            return stats, cleanup
+        counted = sum(1 for record in view.creates if record.outcome != REFUSED)
+        stats = dataclasses.replace(stats, creates=max(stats.creates, counted))
+        listed = {item.id for item in cleanup.left} if cleanup is not None else set()
+        missing = tuple(
+            LeftSnapshot(_label(record), f"{record.describe()}; {NO_CLEANUP_RECORD}")
+            for record in view.outstanding()
+            if _label(record) not in listed
+        )
+        if not missing:
+            return stats, cleanup
+        found = cleanup or Cleanup()
+        return stats, dataclasses.replace(found, left=found.left + missing)
 
 
 def _journal_header(settings: RunSettings) -> dict[str, Any]:

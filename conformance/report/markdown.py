@@ -91,6 +91,11 @@ def _header(report: Mapping[str, Any]) -> list[str]:
         f"- Operation: `{report.get('operation', '')}` ({profile})",
         f"- Target: {where}, project `{target.get('project_id', '?')}`",
         f"- Disks: {disks}",
+        *(
+            [f"- Not verified: {_cell(str(target['disks_unverified']))}"]
+            if target.get("disks_unverified")
+            else []
+        ),
         f"- Seed: {report['seed'] if report['seed'] is not None else 'none (derandomized)'}; "
         f"examples per property test: {report.get('examples', '?')}",
         f"- Verdicts: {', '.join(f'{n} {v}' for v, n in counts.items())}",

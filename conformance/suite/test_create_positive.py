@@ -138,6 +138,9 @@ def test_size_is_the_disks_size(
     size = _disk_size(evs_target, volume_id)
     if size is None:
         size = evs_volumes.sizes.get(volume_id)
+    if size is None:
+        # A target that serves only the create operation (--no-lifecycle) does not describe its disks.
+        pytest.skip(f"the size of disk {volume_id} is unknown: the target did not describe the disk")
     body = _body(evs_contract, volume_id)
     exchange = evs_target.create(body)
     outcome = evs_verify(exchange, expect(evs_contract, body, evs_volumes), volume_size=size)

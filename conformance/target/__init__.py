@@ -16,7 +16,14 @@ from conformance.target.client import (
     Target,
 )
 from conformance.target.pacing import Pacer, retry_after_s
-from conformance.target.preflight import AVAILABLE_DISK_STATUS, Disk, check_disks, read_disk
+from conformance.target.preflight import (
+    AVAILABLE_DISK_STATUS,
+    Disk,
+    DiskApiMissing,
+    check_disks,
+    read_disk,
+    verify_disks,
+)
 from conformance.target.tls import tls_verification
 
 __all__ = [
@@ -28,10 +35,12 @@ __all__ = [
     "USER_AGENT",
     "BudgetExhausted",
     "Disk",
+    "DiskApiMissing",
     "Pacer",
     "Target",
     "check_disks",
     "read_disk",
     "retry_after_s",
     "tls_verification",
+    "verify_disks",
 ]

@@ -255,16 +255,20 @@ class Target:
         exchange = self.request("GET", self.snapshot_path(snapshot_id, collection))
         if exchange.response is not None and 200 <= exchange.response.status < 300:
             for record in self.records:
-                if record.snapshot_id == snapshot_id:
+                if record.snapshot_id == snapshot_id and not record.seen:
                     record.seen = True
+                    if self.journal is not None:
+                        self.journal.seen(snapshot_id)
         if (
             snapshot_id in self._delete_accepted
             and exchange.response is not None
             and exchange.response.status == httpx.codes.NOT_FOUND
         ):
-            # Gone only when a DELETE of ours was accepted and a read then found nothing.
             self._delete_accepted.discard(snapshot_id)
-            self.mark_gone(snapshot_id, "deleted by the run, then read 404")
+            # Gone only when a DELETE of ours was accepted and a read then found nothing; a target that never
+            # showed the snapshot answers its reads 404 anyway, so that proves nothing (cleanup lists it).
+            if any(r.seen for r in self.records if r.snapshot_id == snapshot_id):
+                self.mark_gone(snapshot_id, "deleted by the run, then read 404")
         return exchange
 
     def delete_snapshot(self, snapshot_id: str, *, collection: str | None = None) -> Exchange:

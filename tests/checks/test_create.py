@@ -127,3 +127,13 @@ def test_an_undocumented_4xx_where_the_document_is_silent_is_info_but_a_5xx_fail
     unknown_field = Expectation("either", "REQ-SNAPSHOT", reason="unknown fields")
     assert check_create(exchange(422, b"", sent={}), context(unknown_field)).violations == ()
     assert check_create(exchange(503, b"", sent={}), context(silent)).failed() == {"RSP-NO-5XX"}
+
+
+def test_without_the_disks_size_rsp_size_is_not_claimed_but_a_bad_size_still_fails(context: Context) -> None:
+    sent = {"snapshot": sent_snapshot()}
+    unknown = context(ACCEPT, volume_size=None)
+    fine = check_create(exchange(202, {"snapshot": summary()}, sent=sent), unknown)
+    assert fine.violations == ()
+    assert "RSP-SIZE" not in fine.checked
+    bad = check_create(exchange(202, {"snapshot": summary(size=0)}, sent=sent), unknown)
+    assert "RSP-SIZE" in bad.failed()

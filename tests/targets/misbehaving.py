@@ -18,9 +18,12 @@ import socketserver
 import ssl
 import struct
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import httpx
 
 #: A disk size the servers report; any positive size does.
 DISK_SIZE = 10
@@ -32,12 +35,13 @@ _MAX_HEAD = 64 * 1024
 
 @dataclass(frozen=True)
 class RawRequest:
-    """A request as the server read it; header names lower-case."""
+    """A request as the server read it (``at``: when, on the monotonic clock); header names lower-case."""
 
     method: str
     path: str
     headers: dict[str, str]
     body: bytes
+    at: float = field(default_factory=time.monotonic)
 
 
 #: What a server does with a request; returns whether the connection may carry another one.
@@ -233,6 +237,147 @@ def redirect_to(base_url: str) -> Behaviour:
 def ok(connection: socket.socket, request: RawRequest, server: Misbehaving) -> bool:
     """Answer 200 with an empty JSON object (a well-behaved place to be redirected to)."""
     respond(connection, 200, b"{}")
+    return True
+
+
+NOT_FOUND_PAGE = b"<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>"
+
+
+def passed_on(upstream: str) -> Behaviour:
+    """Pass every request on to ``upstream`` (a base URL) and its answer back: a server that only records."""
+    client = httpx.Client(timeout=30)
+    passed = ("content-type", "x-auth-token")
+
+    def behaviour(connection: socket.socket, request: RawRequest, server: Misbehaving) -> bool:
+        headers = {name: value for name, value in request.headers.items() if name in passed}
+        answer = client.request(
+            request.method, upstream + request.path, content=request.body, headers=headers
+        )
+        media = answer.headers.get("content-type", "application/json")
+        respond(connection, answer.status_code, answer.content, content_type=media)
+        return True
+
+    return behaviour
+
+
+def creates_only(upstream: str) -> Behaviour:
+    """Serve only the create operation, passed on to ``upstream`` (a base URL); a GET of anything gets an
+    HTML 404 page, any other method 405: a target that exposes nothing but POST .../snapshots."""
+    client = httpx.Client(timeout=30)
+    passed = ("content-type", "x-auth-token")
+
+    def behaviour(connection: socket.socket, request: RawRequest, server: Misbehaving) -> bool:
+        if request.method == "POST" and request.path.split("?")[0].endswith("/snapshots"):
+            headers = {name: value for name, value in request.headers.items() if name in passed}
+            answer = client.post(upstream + request.path, content=request.body, headers=headers)
+            media = answer.headers.get("content-type", "application/json")
+            respond(connection, answer.status_code, answer.content, content_type=media)
+        elif request.method == "GET":
+            respond(connection, 404, NOT_FOUND_PAGE, content_type="text/html")
+        else:
+            respond(connection, 405, b"", headers={"Allow": "POST"}, content_type="text/plain")
+        return True
+
+    return behaviour
+
+
+# -- a hostile cloud: it acts on every create, then answers badly ------------------------------------------
+#: Nesting deep enough to exhaust a recursive JSON parser.
+DEEP_JSON = b"[" * 100_000 + b"]" * 100_000
+#: A snapshot ID no cloud hands out.
+LONG_ID = "x" * 100_000
+#: A pause no client should wait for.
+FAR_RETRY_AFTER = "86400"
+
+
+def is_create(request: RawRequest) -> bool:
+    return request.method == "POST" and request.path.split("?")[0].endswith("/snapshots")
+
+
+def acting(
+    on_create: Behaviour, *, on_read: Behaviour | None = None, on_delete: Behaviour | None = None
+) -> Behaviour:
+    """A cloud that acts on every create and answers it with ``on_create``; a read of a snapshot gets
+    ``on_read``, a DELETE ``on_delete`` (a 404 in the error envelope when not given)."""
+
+    def behaviour(connection: socket.socket, request: RawRequest, server: Misbehaving) -> bool:
+        if is_create(request):
+            return on_create(connection, request, server)
+        chosen = {"GET": on_read, "DELETE": on_delete}.get(request.method)
+        if chosen is not None:
+            return chosen(connection, request, server)
+        respond(connection, 404, b'{"error": {"code": "EVS.1404", "message": "no such snapshot"}}')
+        return True
+
+    return behaviour
+
+
+def summary(snapshot_id: str) -> bytes:
+    """An accepted create's body in the contract's shape, naming ``snapshot_id``."""
+    fields = {"id": snapshot_id, "status": "creating", "size": DISK_SIZE, "name": "", "description": ""}
+    return json.dumps({"snapshot": fields}).encode()
+
+
+def trickled_headers(connection: socket.socket, request: RawRequest, server: Misbehaving) -> bool:
+    """Send the head of a 202 one byte a second, for as long as the client listens."""
+    head = b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nX-Padding: " + b"x" * 10_000
+    for byte in head:
+        if server.stopping.wait(1.0):
+            break
+        try:
+            connection.sendall(bytes([byte]))
+        except OSError:
+            break
+    return False
+
+
+def server_error(connection: socket.socket, request: RawRequest, server: Misbehaving) -> bool:
+    """Answer 500 (after acting on the request)."""
+    respond(connection, 500, b'{"error": {"code": "EVS.9999", "message": "internal error"}}')
+    return True
+
+
+def accepted_as(body: bytes, content_type: str = "application/json") -> Behaviour:
+    """Answer 202 with ``body`` as it is."""
+
+    def behaviour(connection: socket.socket, request: RawRequest, server: Misbehaving) -> bool:
+        respond(connection, 202, body, content_type=content_type)
+        return True
+
+    return behaviour
+
+
+def absurd_length(connection: socket.socket, request: RawRequest, server: Misbehaving) -> bool:
+    """Claim a body of a petabyte, send its first bytes, and stall."""
+    head = (
+        b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 1000000000000000\r\n\r\n"
+    )
+    connection.sendall(head + b'{"snapshot": {"id": "')
+    server.stopping.wait()
+    return False
+
+
+def accepted_with_fresh_ids(connection: socket.socket, request: RawRequest, server: Misbehaving) -> bool:
+    """Answer 202 naming a new snapshot (numbered by the creates the server has seen)."""
+    number = sum(1 for r in server.requests if is_create(r))
+    respond(connection, 202, summary(f"snap-{number:04d}"))
+    return True
+
+
+def deep_json(status: int) -> Behaviour:
+    """Answer ``status`` with JSON nested 100,000 levels deep."""
+
+    def behaviour(connection: socket.socket, request: RawRequest, server: Misbehaving) -> bool:
+        respond(connection, status, DEEP_JSON)
+        return True
+
+    return behaviour
+
+
+def retry_much_later(connection: socket.socket, request: RawRequest, server: Misbehaving) -> bool:
+    """Answer 429 asking for a pause of a day (nothing was created)."""
+    headers = {"Retry-After": FAR_RETRY_AFTER}
+    respond(connection, 429, b'{"error": {"code": "EVS.0429", "message": "slow down"}}', headers=headers)
     return True
 
 
