@@ -84,6 +84,15 @@ class RunMarker:
         return left
 
 
+@dataclass(frozen=True)
+class Account:
+    """An unprivileged system account a child runs as, with its primary group and no other."""
+
+    name: str
+    uid: int
+    gid: int
+
+
 class ChildProcess:
     """A command run in a session of its own with its output in a log, stopped with its process group."""
 
@@ -94,6 +103,7 @@ class ChildProcess:
         log: Path,
         env: Mapping[str, str],
         cwd: Path | None = None,
+        account: Account | None = None,
     ) -> None:
         self.name = name
         self.log = log
@@ -109,6 +119,9 @@ class ChildProcess:
                 # Its own session: a Ctrl-C at the terminal reaches the harness only, which then stops
                 # the children in order; and the group ID names every worker the child forks.
                 start_new_session=True,
+                user=None if account is None else account.uid,
+                group=None if account is None else account.gid,
+                extra_groups=None if account is None else [],
             )
         except OSError:
             self._out.close()
@@ -122,11 +135,14 @@ class ChildProcess:
         """The exit code if the process has ended, else None."""
         return self.process.poll()
 
-    def stop(self, grace_s: float = 15.0) -> None:
-        """Stop the whole process group: politely first, then for good."""
+    def stop(self, grace_s: float = 15.0, ask: signal.Signals | None = None) -> None:
+        """Stop the group: SIGTERM to all, or ``ask`` to a child that stops its own workers; then KILL."""
         try:
             if self.process.poll() is None:
-                _signal_group(self.process.pid, signal.SIGTERM)
+                if ask is None:
+                    _signal_group(self.process.pid, signal.SIGTERM)
+                else:
+                    _signal(self.process.pid, ask)
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     self.process.wait(timeout=grace_s)
             # Workers forked by the child may outlive it; the group still names them.
