@@ -176,9 +176,11 @@ class DatabaseConfig:
             "--no-sync",
         ]
 
-    def server_command(self, programs: Path) -> list[str]:
-        """The server's command line: the socket in ``base``, no TCP address, settings for a throw-away."""
-        settings = [part for key, value in SERVER_SETTINGS for part in ("-c", f"{key}={value}")]
+    def server_command(self, programs: Path, title: str) -> list[str]:
+        """The server's command line: the socket in ``base``, no TCP address, ``title`` in every worker's."""
+        # Workers write their titles over their environment, run mark included: the title carries it.
+        named = (*SERVER_SETTINGS, ("cluster_name", title))
+        settings = [part for key, value in named for part in ("-c", f"{key}={value}")]
         return [
             str(programs / "postgres"),
             "-D",
@@ -245,7 +247,7 @@ class DatabaseServer:
                 raise DatabaseError(f"initdb took over {exc.timeout:.0f} s; see {config.log}") from exc
         if done.returncode != 0:
             raise DatabaseError(f"initdb failed with exit code {done.returncode}; see {config.log}")
-        command = config.server_command(folder)
+        command = config.server_command(folder, marker.title)
         process = ChildProcess("postgres", command, config.log, env, cwd=config.base, account=account)
         return cls(config, process)
 

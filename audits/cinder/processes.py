@@ -3,7 +3,8 @@
 Every process the audit starts carries one environment variable whose value is unique to the run, and so
 does everything those processes start in turn (RabbitMQ's ``epmd``, Erlang port programs, Cinder's
 workers), even a daemon that left its parent's session. ``RunMarker.processes`` finds them by reading
-``/proc/<pid>/environ``; nothing is matched by name.
+``/proc/<pid>/environ``; nothing is matched by name. A program that writes its process titles over its
+environment (PostgreSQL's workers do) is given the run's ``title`` to show in them instead.
 
 Example::
 
@@ -50,25 +51,32 @@ class RunMarker:
         self._needle = f"{MARKER_VARIABLE}={self.value}".encode()
         self._proc = proc
 
+    @property
+    def title(self) -> str:
+        """The mark as a process shows it in its command line when its environment is overwritten."""
+        return f"evs-audit-run-{self.value}"
+
     def environ(self, base: Mapping[str, str]) -> dict[str, str]:
         """``base`` with this run's mark added."""
         return {**base, MARKER_VARIABLE: self.value}
 
     def processes(self) -> list[LeftProcess]:
-        """Every live process carrying the mark (zombies carry no environment and are not counted)."""
+        """Every live process with the mark in its environment or title (zombies have neither)."""
         found = []
+        title = self.title.encode()
         for entry in self._proc.iterdir():
             if not entry.name.isdigit() or int(entry.name) == os.getpid():
                 continue
             try:
-                environ = (entry / "environ").read_bytes()
-                if self._needle not in environ.split(b"\0"):
+                command = (entry / "cmdline").read_bytes()
+                if title not in command and self._needle not in (entry / "environ").read_bytes().split(b"\0"):
                     continue
-                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             except OSError:
                 # Gone meanwhile, or not ours to read (another user's process cannot carry our mark).
                 continue
-            found.append(LeftProcess(int(entry.name), command.strip()))
+            found.append(
+                LeftProcess(int(entry.name), command.replace(b"\0", b" ").decode(errors="replace").strip())
+            )
         return found
 
     def sweep(self, grace_s: float = 5.0) -> list[LeftProcess]:
