@@ -289,16 +289,20 @@ def running_cinder(
     broker: Broker | None = None
     database: DatabaseServer | None = None
     try:
+        # Each start is held from Ctrl-C until its process is remembered here: one interrupted in between
+        # would be left running, unstopped (the sweep would end it, but as a leftover).
         with timings.step("rabbitmq start"):
-            broker = Broker.start(broker_config, marker, _harness_env(), settings.rabbitmq_server)
+            with signals_held():
+                broker = Broker.start(broker_config, marker, _harness_env(), settings.rabbitmq_server)
             broker.wait_ready()
         print(f"RabbitMQ {broker.config.node_name} at {broker.transport_url}", flush=True)
         with timings.step("postgresql initdb and start"):
             account = server_account()
             open_passage(state_dir, account)
-            database = DatabaseServer.start(
-                database_config, marker, _harness_env(), account, settings.postgresql_bin
-            )
+            with signals_held():
+                database = DatabaseServer.start(
+                    database_config, marker, _harness_env(), account, settings.postgresql_bin
+                )
             database.wait_ready()
         print(f"PostgreSQL on {database_config.socket} (no TCP port)", flush=True)
         with timings.step("cinder-manage db sync"):
@@ -308,7 +312,8 @@ def running_cinder(
             # The volume service first: the scheduler asks for capabilities when it starts.
             for service in ("cinder-volume", "cinder-scheduler", "cinder-api"):
                 log = state_dir / f"{service}.log"
-                started.append(deploy.start_service(service, settings.venv, conf, log, marker, state_dir))
+                with signals_held():
+                    started.append(deploy.start_service(service, settings.venv, conf, log, marker, state_dir))
             deploy.wait_for_api(started[-1], base_url + "/")
         yield Deployment(base_url, tuple(started))
     except Exception:
@@ -388,8 +393,9 @@ def seeded_cinder(
             keystone.User(AUDIT_USER, audit_password, ("admin", "member")),
         ],
     )
-    state = Path(tempfile.mkdtemp(prefix=STATE_PREFIX))
-    footprint.folders.append(state)
+    with signals_held():
+        state = Path(tempfile.mkdtemp(prefix=STATE_PREFIX))
+        footprint.folders.append(state)
     try:
         with identity.serving() as identity_url:
             footprint.ports.append(int(identity_url.rsplit(":", 1)[1]))
