@@ -69,6 +69,9 @@ class Exchange:
     elapsed_s: float = 0.0
     #: How often the request went out (repeats after a 429, a connection error or a renewed token).
     attempts: int = 1
+    #: When the answer was read, in POSIX seconds by the client's clock (None: not recorded, or no answer);
+    #: what a time the target wrote is compared with when the answer carries no ``Date`` header.
+    received_at: float | None = None
 
     def curl(self) -> str:
         """A runnable cURL command that repeats the request, the token read from $EVS_TOKEN."""
@@ -81,6 +84,9 @@ class Exchange:
                 parts += ["-H", f'"{name}: {TOKEN_VARIABLE}"']
             else:
                 parts += ["-H", shlex.quote(f"{name}: {value}")]
+        if not any(name.lower() == "accept" for name in self.request.headers):
+            # curl would otherwise send Accept: */*; the request went without one.
+            parts += ["-H", "'Accept:'"]
         body = self.request.body
         if body is None:
             return " ".join(parts)

@@ -187,10 +187,18 @@ def _busy_verdict(contract: Contract, snapshot: Mapping[str, JSON]) -> Expectati
     )
 
 
-def expect_raw(contract: Contract, raw: bytes) -> Expectation:
-    """The documented outcome of a body that is not JSON (malformed or empty): refused as an invalid body."""
+def expect_raw(
+    contract: Contract, raw: bytes, volumes: Volumes | None = None, *, focus: str | None = None
+) -> Expectation:
+    """The documented outcome of a body sent as bytes.
+
+    A body that is not JSON (malformed or empty) is refused as an invalid body. JSON whose objects repeat a
+    key is judged on each way a parser reads it (the first or the last of the repeated keys), which needs
+    ``volumes``: where every reading is refused the body is, else the document leaves it open. Valid JSON
+    without repeated keys raises ValueError: use ``expect`` with the parsed value.
+    """
     try:
-        json.loads(raw.decode("utf-8"), parse_constant=_not_json)
+        first, last = _readings(raw)
     except (UnicodeDecodeError, ValueError):
         what = "an empty body" if not raw.strip() else "a body that is not JSON"
         return _refuse(
@@ -198,7 +206,53 @@ def expect_raw(contract: Contract, raw: bytes) -> Expectation:
             "invalid-body",
             f"{what} ({contract.response_source(contract.refusal('invalid-body').status)})",
         )
-    raise ValueError("the body is valid JSON: use expect() with the parsed value")
+    if first is None:
+        raise ValueError("the body is valid JSON: use expect() with the parsed value")
+    if volumes is None:
+        raise ValueError("a body with repeated keys is judged per reading: give the disks (volumes)")
+    return _repeated_keys_verdict(
+        expect(contract, first, volumes, focus=focus), expect(contract, last, volumes, focus=focus), focus
+    )
+
+
+def _readings(raw: bytes) -> tuple[JSON, JSON]:
+    """The body read keeping the first of each repeated key, and keeping the last (the first None if none).
+
+    Raises ValueError (or UnicodeDecodeError) when the body is not JSON.
+    """
+    repeated = False
+
+    def first_wins(pairs: list[tuple[str, JSON]]) -> dict[str, JSON]:
+        nonlocal repeated
+        kept: dict[str, JSON] = {}
+        for key, value in pairs:
+            if key in kept:
+                repeated = True
+            kept.setdefault(key, value)
+        return kept
+
+    text = raw.decode("utf-8")
+    first = json.loads(text, parse_constant=_not_json, object_pairs_hook=first_wins)
+    if not repeated:
+        return None, first
+    return first, json.loads(text, parse_constant=_not_json)
+
+
+def _repeated_keys_verdict(first: Expectation, last: Expectation, focus: str | None) -> Expectation:
+    """A body with a repeated key: refused when every reading is (by any 4xx), else either.
+
+    Charged to ``focus``; else a refusal to the first reading's rule, a silence to the JSON rule.
+    """
+    if first.outcome == "refuse" and last.outcome == "refuse":
+        # A parser that refuses repeated keys outright refuses it too, with whatever status it gives that.
+        reason = f"either reading is refused: {first.reason}; {last.reason}"
+        return _refuse(focus or first.requirement, None, reason)
+    return Expectation(
+        "either",
+        focus or "REQ-JSON",
+        None,
+        "the document does not say which of repeated keys counts, and parsers differ (RFC 8259 section 4)",
+    )
 
 
 def _not_json(constant: str) -> JSON:

@@ -67,6 +67,14 @@ def test_curl_keeps_a_body_without_content_type_unlabelled() -> None:
     assert "Content-Type:" in shlex.split(exchange.curl())
 
 
+def test_curl_sends_no_accept_where_the_request_had_none() -> None:
+    without = shlex.split(Exchange(sent(b"{}"), None).curl())
+    assert "Accept:" in without
+    with_one = shlex.split(Exchange(sent(b"{}", accept="text/html"), None).curl())
+    assert "accept: text/html" in with_one
+    assert "Accept:" not in with_one
+
+
 @pytest.mark.parametrize(
     "body",
     [b'{"snapshot": {"name": "it\'s \\u00e9 $HOME `x`"}}', "名前 ☃ 𝄞".encode(), b"\x00\xff{", b""],

@@ -140,6 +140,24 @@ def test_raw_bodies_that_are_not_json_are_invalid() -> None:
         expect_raw(HUAWEI, b"{}")
 
 
+def test_repeated_keys_are_judged_on_each_reading() -> None:
+    good, bad = '{"volume_id": "vol-ok"}', '{"volume_id": 1}'
+    # The copies differ in what the document decides: which one counts, it does not say.
+    for first, last in ((good, bad), (bad, good)):
+        found = expect_raw(HUAWEI, f'{{"snapshot": {first}, "snapshot": {last}}}'.encode(), VOLUMES)
+        assert (found.outcome, found.requirement) == ("either", "REQ-JSON")
+        assert "RFC 8259" in found.reason
+    # Both readings accepted: a parser may still refuse the repeated key itself.
+    same = expect_raw(HUAWEI, f'{{"snapshot": {good}, "snapshot": {good}}}'.encode(), VOLUMES, focus="REQ-X")
+    assert (same.outcome, same.requirement) == ("either", "REQ-X")
+    # Both readings refused: refused, by any 4xx, and charged to the focus.
+    inner = b'{"snapshot": {"volume_id": 1, "volume_id": true}}'
+    refused = expect_raw(HUAWEI, inner, VOLUMES, focus="REQ-VOLUME-ID")
+    assert (refused.outcome, refused.requirement, refused.refusal) == ("refuse", "REQ-VOLUME-ID", None)
+    with pytest.raises(ValueError, match="give the disks"):
+        expect_raw(HUAWEI, inner)
+
+
 def test_auth_refusals_and_silences() -> None:
     assert expect_auth_refusal("AUTH-INVALID").refusal == "auth"
     foreign = expect_foreign_project_refusal()

@@ -228,6 +228,26 @@ def test_a_callers_header_replaces_a_default_whatever_its_case(contract: Contrac
     assert exchange.request.headers["accept"] == "text/plain"
 
 
+def test_a_header_given_as_none_is_left_out(contract: Contract) -> None:
+    recorder = Recorder(accepted())
+    exchange = target_with(contract, recorder).create({"snapshot": {}}, headers={"Accept": None})
+    assert "Accept" not in recorder.requests[0].headers
+    assert "accept" not in exchange.request.headers
+    assert recorder.requests[0].headers["Content-Type"] == "application/json"
+
+
+def test_an_answer_records_when_it_arrived_by_the_clients_clock(contract: Contract) -> None:
+    before = time.time()
+    answered = target_with(contract, accepted()).create({"snapshot": {}})
+    assert answered.received_at is not None
+    assert before <= answered.received_at <= time.time()
+
+    def refuse(_: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused")
+
+    assert target_with(contract, refuse).create({"snapshot": {}}).received_at is None
+
+
 def test_a_compressed_body_is_recorded_decoded(contract: Contract) -> None:
     packed = gzip.compress(b'{"snapshots":[]}')
     target = target_with(

@@ -33,6 +33,7 @@ from conformance.checks.model import (
     Outcome,
     Violation,
 )
+from conformance.checks.robustness import check_no_server_error
 from conformance.checks.status import (
     content_type_is_json,
     no_server_error,
@@ -40,22 +41,31 @@ from conformance.checks.status import (
     status_matches_expectation,
 )
 from conformance.checks.summary import (
+    CLOCK_TOLERANCE,
+    AnswerTime,
+    answer_time,
     id_is_fresh,
     size_equals_volume_size,
     status_is_snapshot_status,
+    timestamps_are_utc,
     timestamps_are_utc_microseconds,
+    updated_not_before_created,
 )
 
 __all__ = [
     "ACCEPTED_CREATE",
     "AUTH_REFUSAL",
+    "CLOCK_TOLERANCE",
     "FOREIGN_PROJECT_REFUSAL",
+    "AnswerTime",
     "CheckContext",
     "Expectation",
     "Outcome",
     "Violation",
+    "answer_time",
     "check_create",
     "check_deleted",
+    "check_no_server_error",
     "check_read_back",
     "check_settled",
     "content_type_is_json",
@@ -73,5 +83,7 @@ __all__ = [
     "status_matches_expectation",
     "summary_extra_fields",
     "summary_matches_schema",
+    "timestamps_are_utc",
     "timestamps_are_utc_microseconds",
+    "updated_not_before_created",
 ]

@@ -22,10 +22,13 @@ from conformance.checks.status import (
     too_large_excused,
 )
 from conformance.checks.summary import (
+    answer_time,
     id_is_fresh,
     size_equals_volume_size,
     status_is_snapshot_status,
+    timestamps_are_utc,
     timestamps_are_utc_microseconds,
+    updated_not_before_created,
 )
 from conformance.exchange import Exchange
 
@@ -125,6 +128,8 @@ def _summary_checks(
     proved = {"RSP-TIME-FORMAT", "RSP-STATUS", "RSP-ID-UNIQUE"}
     found = [
         *timestamps_are_utc_microseconds(contract, summary),
+        *timestamps_are_utc(contract, summary, answer_time(exchange)),
+        *updated_not_before_created(contract, summary),
         *status_is_snapshot_status(contract, summary),
         *id_is_fresh(contract, summary, ctx.seen_ids),
     ]

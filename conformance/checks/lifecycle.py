@@ -8,6 +8,7 @@ from http import HTTPStatus
 from conformance.checks.body import parsed_body
 from conformance.checks.model import CheckContext, Outcome, Violation, shown, violation
 from conformance.checks.status import no_server_error
+from conformance.checks.summary import instant
 from conformance.contract import JSON, Contract
 from conformance.exchange import Exchange
 
@@ -20,32 +21,80 @@ DELETE_SOURCE = "OpenStack Block Storage API: delete a snapshot"
 def read_back_matches(
     contract: Contract, created: Mapping[str, JSON], read: Mapping[str, JSON]
 ) -> list[Violation]:
-    """A snapshot read back carries the same documented fields as the 202 that created it."""
+    """A snapshot read back shows every field of its 202 unchanged; only its status and updated_at move on.
+
+    Each difference is its own violation: a field changed or missing, a metadata pair lost, changed or
+    added, a status gone back to the initial one, an updated_at earlier than the 202's.
+    """
     found: list[Violation] = []
+    accepted = contract.accepted_status
     for prop in contract.summary_schema["properties"]:
         if prop in MOVING_FIELDS or prop not in created:
             continue
-        if read.get(prop) != created[prop]:
+        was, now = created[prop], read.get(prop)
+        if isinstance(was, Mapping) and isinstance(now, Mapping):
+            found += _pairs_differ(prop, was, now, accepted)
+        elif prop not in read:
+            found.append(_differs(f"no {prop}", f"{prop} as in the {accepted} body, {shown(was)}"))
+        elif now != was:
             found.append(
-                violation(
-                    "LIFE-READ",
-                    "read_back_matches",
-                    f"{prop} = {shown(read.get(prop))}",
-                    f"{prop} as in the {contract.accepted_status} body, {shown(created[prop])}",
-                    READ_SOURCE,
-                )
+                _differs(f"{prop} = {shown(now)}", f"{prop} as in the {accepted} body, {shown(was)}")
             )
-    if read.get("status") not in contract.snapshot_statuses:
-        found.append(
-            violation(
-                "LIFE-READ",
-                "read_back_matches",
-                f"status = {shown(read.get('status'))}",
-                f"one of {', '.join(contract.snapshot_statuses)}",
-                str(contract.summary_schema["properties"]["status"].get("x-source", "")),
-            )
-        )
+    found += _status_moves_forward(contract, created.get("status"), read.get("status"))
+    found += _updated_at_moves_forward(created.get("updated_at"), read.get("updated_at"), accepted)
     return found
+
+
+def _differs(received: str, documented: str, source: str = READ_SOURCE) -> Violation:
+    return violation("LIFE-READ", "read_back_matches", received, documented, source)
+
+
+def _pairs_differ(
+    prop: str, was: Mapping[str, JSON], now: Mapping[str, JSON], accepted: int
+) -> list[Violation]:
+    """The pairs of a map field that the read lost, changed or added, one violation each."""
+    found = []
+    for key, value in was.items():
+        where = f"{prop}[{shown(key)}]"
+        if key not in now:
+            found.append(_differs(f"no {where}", f"{where} as in the {accepted} body, {shown(value)}"))
+        elif now[key] != value:
+            found.append(
+                _differs(f"{where} = {shown(now[key])}", f"{where} as in the {accepted} body, {shown(value)}")
+            )
+    for key in now.keys() - was.keys():
+        where = f"{prop}[{shown(key)}]"
+        found.append(_differs(f"{where} = {shown(now[key])}", f"no {where}, as in the {accepted} body"))
+    return found
+
+
+def _status_moves_forward(contract: Contract, was: JSON, now: JSON) -> list[Violation]:
+    """The read's status is documented, and not the initial one again once the 202 showed a later one."""
+    source = str(contract.summary_schema["properties"]["status"].get("x-source", ""))
+    statuses = contract.snapshot_statuses
+    if now not in statuses:
+        return [_differs(f"status = {shown(now)}", f"one of {', '.join(statuses)}", source)]
+    start = initial_status(contract)
+    if was in statuses and was != start and now == start:
+        return [
+            _differs(
+                f"status = {shown(now)}",
+                f"a status other than {start}: the {contract.accepted_status} body showed {shown(was)}, and "
+                f"a snapshot that left {start} does not return to it",
+                source,
+            )
+        ]
+    return []
+
+
+def _updated_at_moves_forward(was: JSON, now: JSON, accepted: int) -> list[Violation]:
+    """A read's ``updated_at`` is not earlier than the one the 202 showed."""
+    earlier, later = instant(was), instant(now)
+    if earlier is None or later is None or later >= earlier:
+        return []
+    return [
+        _differs(f"updated_at = {shown(now)}", f"updated_at at or after {shown(was)} of the {accepted} body")
+    ]
 
 
 def _read_summary(exchange: Exchange, contract: Contract, requirement: str) -> tuple[JSON, list[Violation]]:

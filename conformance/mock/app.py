@@ -83,6 +83,14 @@ def _has_non_ascii(value: JSON) -> bool:
     return False
 
 
+def _accepts_json(accept: str | None) -> bool:
+    """Whether an ``Accept`` header (None: absent) admits a JSON answer."""
+    if not accept or not accept.strip():
+        return True
+    ranges = (part.split(";", 1)[0].strip().lower() for part in accept.split(","))
+    return any(r in ("*/*", "application/*", JSON_TYPE) or r.endswith("+json") for r in ranges)
+
+
 def _encode(body: JSON) -> bytes:
     try:
         return json.dumps(body, ensure_ascii=False).encode("utf-8")
@@ -126,6 +134,10 @@ class MockApp:
     # -- handlers ---------------------------------------------------------------------------------------
     async def create_snapshot(self, request: Request) -> Response:
         project_id = self._authenticated(request)
+        if self._deviations.on(Behaviour.CRASH_ON_FOREIGN_ACCEPT) and not _accepts_json(
+            request.headers.get("accept")
+        ):
+            raise ServiceError("internal", HTTPStatus.INTERNAL_SERVER_ERROR, "internal error")
         if self.backend.create_attempt_fails():
             raise ServiceError(
                 "unavailable", HTTPStatus.SERVICE_UNAVAILABLE, "the service is busy; try again"
@@ -221,8 +233,16 @@ class MockApp:
                 value, _ = json.JSONDecoder(parse_constant=_reject_constant).raw_decode(text.lstrip())
             else:
                 value = json.loads(text, parse_constant=_reject_constant)
-        except (ValueError, RecursionError) as exc:
-            # Undecodable bytes and bad JSON raise ValueErrors; deep nesting exhausts the parser's stack.
+        except RecursionError as exc:
+            # Deep nesting exhausts the parser's stack: the body may be JSON, but too deep to read.
+            if on(Behaviour.CRASH_ON_DEEP_NESTING):
+                raise ServiceError("internal", HTTPStatus.INTERNAL_SERVER_ERROR, "internal error") from exc
+            # Refused as an invalid body, not as one that is not JSON: quirks of the latter leave it be.
+            raise ServiceError(
+                "invalid-body", self._invalid_status, "the body is nested too deeply to read"
+            ) from exc
+        except ValueError as exc:
+            # Undecodable bytes and bad JSON raise ValueErrors.
             if on(Behaviour.CRASH_ON_MALFORMED_BODY):
                 raise ServiceError("internal", HTTPStatus.INTERNAL_SERVER_ERROR, "internal error") from exc
             raise ServiceError("invalid-body", malformed, f"the body is not JSON: {str(exc)[:120]}") from exc

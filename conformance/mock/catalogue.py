@@ -1,10 +1,12 @@
 """What a quirk is and the rules a catalogue of quirks keeps, checked when the catalogue loads.
 
 A quirk is a record: its name, the requirement it breaks, one line on what goes wrong, the profiles it is a
-deviation in, and its hooks (``hooks.py``). ``check_catalogue`` refuses a catalogue whose names repeat or
-are unreadable, whose requirement IDs are not in the requirement catalogue, whose hooks name no real hook
-point, that leaves a switch or status point unused, or whose ``applies`` is not sane (it must answer true or
-false for every profile, be true for one, and agree with the statuses the quirk replaces).
+deviation in, its hooks (``hooks.py``), and every other requirement it breaks with the reason why. The
+mutation matrix holds the suite to exactly that set of failures. ``check_catalogue`` refuses a catalogue
+whose names repeat or are unreadable, whose requirement IDs are not in the requirement catalogue, whose
+hooks name no real hook point, that leaves a switch or status point unused, or whose ``applies`` is not
+sane (it must answer true or false for every profile, be true for one, and agree with the statuses the
+quirk replaces).
 ``compile_quirks`` turns chosen records into the ``Deviations`` the service consults.
 """
 
@@ -12,8 +14,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
+from types import MappingProxyType
 
 from conformance.contract import PROFILES, Contract, load_contract
 from conformance.errors import SpecError
@@ -22,6 +25,7 @@ from conformance.mock.hooks import (
     Answer,
     Deviations,
     Hook,
+    RequestRewrite,
     SchemaRewrite,
     Status,
     Switch,
@@ -44,17 +48,27 @@ def _always(_: Contract) -> bool:
 
 @dataclass(frozen=True)
 class Quirk:
-    """One deliberate deviation: ``name`` says what is wrong, ``breaks`` is the requirement ID it violates."""
+    """One deliberate deviation: ``name`` says what is wrong, ``breaks`` is the requirement ID it violates.
+
+    ``also_breaks`` names every other requirement the deviation breaks, in the first profile it applies to
+    (where the mutation matrix runs it), each with a line on why: the suite must fail exactly ``fails``.
+    """
 
     name: str
     breaks: str
     summary: str
     hooks: tuple[Hook, ...]
     applies: Callable[[Contract], bool] = _always
+    also_breaks: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def applies_to(self, contract: Contract) -> bool:
         """Whether this is a deviation in the profile (a 404 for an unknown disk is right for cinder)."""
         return self.applies(contract)
+
+    @property
+    def fails(self) -> frozenset[str]:
+        """Every requirement a run against the quirk fails: the one it names and those it also breaks."""
+        return frozenset({self.breaks, *self.also_breaks})
 
 
 # -- statuses ----------------------------------------------------------------------------------------------
@@ -104,9 +118,9 @@ def _hook_problems(quirk: Quirk, contracts: Sequence[Contract]) -> list[str]:
                 problems.append(f"view scope {hook.scope!r} is not one of {', '.join(ViewScope)}")
             if not callable(hook.rewrite):
                 problems.append("its view rewrite is not a function")
-        elif isinstance(hook, SchemaRewrite):
+        elif isinstance(hook, SchemaRewrite | RequestRewrite):
             if not callable(hook.rewrite):
-                problems.append("its schema rewrite is not a function")
+                problems.append("its rewrite is not a function")
         else:
             problems.append(f"{hook!r} is not a hook")
     return problems
@@ -161,6 +175,11 @@ def check_catalogue(
             found.append("not a lower-case hyphenated name")
         if quirk.breaks not in ids:
             found.append(f"breaks {quirk.breaks!r}, which is not in the requirement catalogue")
+        for also, why in quirk.also_breaks.items():
+            if also not in ids or also == quirk.breaks:
+                found.append(f"also breaks {also!r}, which is not another requirement of the catalogue")
+            if not isinstance(why, str) or not why.strip():
+                found.append(f"gives no reason why it also breaks {also!r}")
         if not quirk.summary.strip():
             found.append("no summary")
         if not quirk.hooks:
@@ -203,6 +222,7 @@ def compile_quirks(chosen: Iterable[Quirk], contract: Contract) -> Deviations:
         switches=frozenset(h.name for h in hooks if isinstance(h, Switch)),
         statuses=statuses,
         schema_rewrites=tuple(h.rewrite for h in hooks if isinstance(h, SchemaRewrite)),
+        request_rewrites=tuple(h.rewrite for h in hooks if isinstance(h, RequestRewrite)),
         create_view=tuple(h.rewrite for h in views if h.scope in (ViewScope.EVERY, ViewScope.CREATE)),
         read_view=tuple(h.rewrite for h in views if h.scope in (ViewScope.EVERY, ViewScope.READ)),
     )

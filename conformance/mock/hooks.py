@@ -6,7 +6,8 @@ ask the compiled ``Deviations`` through typed constants:
 * ``Rule`` switches are read by the snapshot rules and by identity (``models.py``, ``identity.py``);
 * ``Behaviour`` switches by the HTTP layer (``app.py``): body parsing, accepted answer, envelope, labels;
 * ``Answer`` points are statuses a quirk may replace (a refusal's, the accepted create's, the delete's);
-* ``ViewScope`` says which rendered snapshots a view rewrite edits; schema rewrites edit the request schema.
+* ``ViewScope`` says which rendered snapshots a view rewrite edits; schema rewrites edit the request schema;
+  request rewrites change how the service reads a parsed create body (where it looks for the fields).
 
 Hook records name their point by its string value, so a catalogue entry with a misspelt point can exist;
 the catalogue refuses it when it loads (``catalogue.check_catalogue``).
@@ -24,6 +25,9 @@ JSON = Any
 SchemaPatch = Callable[[dict[str, JSON], dict[str, JSON]], None]
 #: Edits one rendered snapshot in place.
 ViewPatch = Callable[[dict[str, JSON]], None]
+#: Receives a parsed create body and the key that wraps the snapshot object; returns the body the service
+#: reads in its place.
+RequestPatch = Callable[[JSON, str], JSON]
 
 
 class Rule(StrEnum):
@@ -60,6 +64,8 @@ class Behaviour(StrEnum):
     CRASH_ON_EMPTY_BODY = "crash-on-empty-body"
     CRASH_ON_MALFORMED_BODY = "crash-on-malformed-body"
     CRASH_ON_NON_ASCII = "crash-on-non-ascii"
+    CRASH_ON_DEEP_NESTING = "crash-on-deep-nesting"
+    CRASH_ON_FOREIGN_ACCEPT = "crash-on-foreign-accept"
     IGNORE_TRAILING_TEXT = "ignore-trailing-text"
 
 
@@ -116,7 +122,14 @@ class ViewRewrite:
     rewrite: ViewPatch
 
 
-Hook = Switch | Status | SchemaRewrite | ViewRewrite
+@dataclass(frozen=True)
+class RequestRewrite:
+    """Changes how the service reads a parsed create body, before it is validated."""
+
+    rewrite: RequestPatch
+
+
+Hook = Switch | Status | SchemaRewrite | ViewRewrite | RequestRewrite
 
 
 @dataclass(frozen=True)
@@ -128,6 +141,8 @@ class Deviations:
     #: The status of every ``Answer`` point: the profile's own, or a chosen quirk's replacement.
     statuses: Mapping[str, int]
     schema_rewrites: tuple[SchemaPatch, ...]
+    #: The request rewrites, in quirk-name order.
+    request_rewrites: tuple[RequestPatch, ...]
     #: The rewrites of a create's 202 and of a read, each in quirk-name order.
     create_view: tuple[ViewPatch, ...]
     read_view: tuple[ViewPatch, ...]

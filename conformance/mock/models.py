@@ -319,6 +319,8 @@ class SnapshotBackend:
             limits = self._limits
             # Limits count what is still there, so due lifecycle steps are taken first.
             project = self._settled(project_id) if limits.active else self._project(project_id)
+            for reading in self._deviations.request_rewrites:
+                body = reading(body, self.contract.snapshot_key)
             fields = self._validated(body)
             volume, shown_volume_id = self._source_volume(project, fields)
             self._check_busy(volume, fields)

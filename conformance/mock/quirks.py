@@ -28,6 +28,7 @@ from conformance.mock.hooks import (
     Answer,
     Behaviour,
     Deviations,
+    RequestRewrite,
     Rule,
     SchemaRewrite,
     Status,
@@ -35,7 +36,7 @@ from conformance.mock.hooks import (
     ViewRewrite,
     ViewScope,
 )
-from conformance.mock.rewrites import UNKNOWN_SNAPSHOT_STATUS
+from conformance.mock.rewrites import LOCAL_UTC_OFFSET, UNKNOWN_SNAPSHOT_STATUS
 
 __all__ = [
     "INTERMITTENT_EVERY",
@@ -57,6 +58,11 @@ UNDOCUMENTED_STATUS = 422
 _INVALID_BODY = "invalid-body"
 
 
+def _each(requirements: Iterable[str], why: str) -> dict[str, str]:
+    """One reason for several requirements a quirk also breaks."""
+    return dict.fromkeys(requirements, why)
+
+
 def _error_code_type(contract: Contract) -> str:
     """The JSON type of ``code`` in the contract's envelope for an invalid body."""
     schema = contract.refusal(_INVALID_BODY).body_schema or {}
@@ -70,6 +76,20 @@ _CATALOGUE = (
         "OP-ACCEPT",
         "a valid create is answered 200 instead of the documented status",
         (Status(Answer.ACCEPTED_CREATE, HTTPStatus.OK),),
+        also_breaks={
+            "RSP-STATUS-CODES": "200 is not among the documented codes",
+            **_each(
+                (
+                    "REQ-NAME",
+                    "REQ-DESCRIPTION",
+                    "REQ-FORCE-TYPE",
+                    "REQ-METADATA",
+                    "REQ-VOLUME-EXISTS",
+                    "REQ-FORCE-TRUE",
+                ),
+                "the accepted cases of this rule get 200 too, where it prescribes the documented status",
+            ),
+        },
     ),
     Quirk(
         "accepted-empty-body",
@@ -82,6 +102,7 @@ _CATALOGUE = (
         "AUTH-MISSING",
         "requests without a token are served as the project's",
         (Switch(Rule.ACCEPT_MISSING_TOKEN),),
+        also_breaks={"AUTH-INVALID": "an empty token is taken for no token, so it is served as well"},
     ),
     Quirk(
         "accepts-invalid-token",
@@ -94,18 +115,55 @@ _CATALOGUE = (
         "AUTH-INVALID",
         "a token of another project may act on this one",
         (Switch(Rule.ACCEPT_OTHER_PROJECT_TOKEN),),
+        also_breaks={
+            "RSP-STATUS-CODES": "the probe then acts on the other project, which has no such disk: 404"
+        },
     ),
     Quirk(
         "snapshot-not-object-accepted",
         "REQ-SNAPSHOT",
         "a body whose snapshot is missing or not an object gets 202 (a snapshot of the project's first disk)",
         (SchemaRewrite(rewrites.any_snapshot),),
+        also_breaks={
+            **_each(
+                ("REQ-VOLUME-ID", "REQ-NAME", "REQ-DESCRIPTION", "REQ-FORCE-TYPE", "REQ-METADATA"),
+                "with the snapshot object free, its fields' own rules are gone too",
+            ),
+            "RSP-202-SCHEMA": "the 202 then shows field values of the wrong type",
+            "RSP-ECHO": "a body with no string volume_id snapshots the first disk, whose ID is shown",
+        },
+    ),
+    Quirk(
+        "unwrapped-body-accepted",
+        "REQ-SNAPSHOT",
+        "a body without the snapshot key is read as the snapshot object itself",
+        (RequestRewrite(rewrites.unwrapped_body),),
+    ),
+    Quirk(
+        "wrapper-key-any-case",
+        "REQ-SNAPSHOT",
+        "the snapshot key is found whatever its letter case (Snapshot, SNAPSHOT)",
+        (RequestRewrite(rewrites.wrapper_any_case),),
+    ),
+    Quirk(
+        "fields-beside-wrapper-read",
+        "REQ-VOLUME-ID",
+        "fields beside the snapshot object fill in those it lacks, volume_id included",
+        (RequestRewrite(rewrites.merged_top_level),),
+    ),
+    Quirk(
+        "volume-id-array-unwrapped",
+        "REQ-VOLUME-ID",
+        "a volume_id given as an array of one ID is read as that ID",
+        (RequestRewrite(rewrites.single_item_unwrapped("volume_id")),),
+        also_breaks={"RSP-ECHO": "the 202 shows the ID, not the array that was sent"},
     ),
     Quirk(
         "volume-id-integer-accepted",
         "REQ-VOLUME-ID",
         "an integer volume_id is accepted (the snapshot is of the project's first disk)",
         (SchemaRewrite(rewrites.also_type("volume_id", "integer")),),
+        also_breaks={"RSP-ECHO": "the 202 shows the first disk's ID, not the integer that was sent"},
     ),
     Quirk(
         "null-volume-id-404",
@@ -113,6 +171,7 @@ _CATALOGUE = (
         "a null volume_id is refused as an unknown disk with 404",
         (Status(Answer.NULL_VOLUME_ID, HTTPStatus.NOT_FOUND),),
         lambda c: c.refusal("null-volume-id").status != HTTPStatus.NOT_FOUND,
+        also_breaks={"RSP-STATUS-CODES": "404 is not among the documented codes"},
     ),
     Quirk(
         "null-volume-id-400",
@@ -133,6 +192,7 @@ _CATALOGUE = (
         "a volume_id naming no disk is refused with 404 instead of the profile's status",
         (Status(Answer.UNKNOWN_VOLUME, HTTPStatus.NOT_FOUND),),
         lambda c: c.refusal("unknown-volume").status != HTTPStatus.NOT_FOUND,
+        also_breaks={"RSP-STATUS-CODES": "404 is not among the documented codes"},
     ),
     Quirk(
         "unknown-volume-400",
@@ -213,12 +273,19 @@ _CATALOGUE = (
         "REQ-FORCE-FALSE",
         "force false on an attaching or in-use disk is accepted",
         (Switch(Rule.IGNORE_BUSY_VOLUME),),
+        also_breaks={
+            "REQ-FORCE-DEFAULT": "an omitted force means false, so it is ignored on a busy disk as well"
+        },
     ),
     Quirk(
         "busy-volume-409",
         "REQ-FORCE-FALSE",
         "force false on a busy disk is refused with 409",
         (Status(Answer.VOLUME_BUSY, HTTPStatus.CONFLICT),),
+        also_breaks={
+            "REQ-FORCE-DEFAULT": "an omitted force means false, so it gets the 409 as well",
+            "RSP-STATUS-CODES": "409 is not among the documented codes",
+        },
     ),
     Quirk(
         "force-true-refused",
@@ -231,18 +298,21 @@ _CATALOGUE = (
         "REQ-METADATA",
         "metadata values of any JSON type are accepted",
         (SchemaRewrite(rewrites.free_map_values("metadata")),),
+        also_breaks={"RSP-202-SCHEMA": "the 202 shows the non-string values it took"},
     ),
     Quirk(
         "metadata-not-object-accepted",
         "REQ-METADATA",
         "metadata that is not an object is accepted",
         (SchemaRewrite(rewrites.any_value("metadata")),),
+        also_breaks={"RSP-202-SCHEMA": "any metadata is taken, non-string values included, and shown"},
     ),
     Quirk(
         "malformed-json-422",
         "REQ-JSON",
         "a body that is not JSON, or is empty, is refused with 422",
         (Status(Answer.MALFORMED_BODY, UNDOCUMENTED_STATUS),),
+        also_breaks={"RSP-STATUS-CODES": f"{UNDOCUMENTED_STATUS} is not among the documented codes"},
     ),
     Quirk(
         "json-trailing-garbage-accepted",
@@ -267,6 +337,19 @@ _CATALOGUE = (
         "RSP-TIME-FORMAT",
         "created_at carries a zone suffix (Z)",
         (ViewRewrite(ViewScope.EVERY, rewrites.zoned_created_at),),
+    ),
+    Quirk(
+        "local-time-as-utc",
+        "RSP-TIME-FORMAT",
+        f"times are written as a clock at UTC+{LOCAL_UTC_OFFSET.total_seconds() / 3600:g} shows them, "
+        "in the UTC format",
+        (ViewRewrite(ViewScope.EVERY, rewrites.local_time(LOCAL_UTC_OFFSET)),),
+    ),
+    Quirk(
+        "updated-at-before-created-at",
+        "RSP-TIME-FORMAT",
+        "updated_at is stamped a moment before created_at",
+        (ViewRewrite(ViewScope.EVERY, rewrites.updated_before_created),),
     ),
     Quirk(
         "created-at-without-microseconds",
@@ -356,6 +439,7 @@ _CATALOGUE = (
         "RSP-STATUS-CODES",
         f"a bad name is refused with {UNDOCUMENTED_STATUS} (undocumented) instead of the refusal status",
         (Status(Answer.INVALID_NAME, UNDOCUMENTED_STATUS),),
+        also_breaks={"REQ-NAME": f"a bad name gets {UNDOCUMENTED_STATUS}, not the documented refusal"},
     ),
     Quirk(
         "text-plain-content-type",
@@ -374,24 +458,61 @@ _CATALOGUE = (
         "RSP-NO-5XX",
         "a valid JSON body holding non-ASCII text gets 500",
         (Switch(Behaviour.CRASH_ON_NON_ASCII),),
+        also_breaks=_each(
+            ("OP-ACCEPT", "REQ-NAME", "REQ-DESCRIPTION", "REQ-METADATA", "REQ-VOLUME-EXISTS"),
+            "the cases of this rule holding non-ASCII text get 500, not the answer it prescribes",
+        ),
     ),
     Quirk(
         "500-on-malformed-json",
         "RSP-NO-5XX",
         "a body that is not JSON gets 500",
         (Switch(Behaviour.CRASH_ON_MALFORMED_BODY),),
+        also_breaks={"REQ-JSON": "a body that is not JSON gets 500, not the documented refusal"},
     ),
     Quirk(
         "500-on-empty-body",
         "RSP-NO-5XX",
         "an empty body gets 500",
         (Switch(Behaviour.CRASH_ON_EMPTY_BODY),),
+        also_breaks={"REQ-JSON": "an empty body gets 500, not the documented refusal"},
+    ),
+    Quirk(
+        "500-on-deep-nesting",
+        "RSP-NO-5XX",
+        "a body nested deeper than the parser's stack gets 500",
+        (Switch(Behaviour.CRASH_ON_DEEP_NESTING),),
+        also_breaks={
+            "REQ-SNAPSHOT": "the deep array is no snapshot object, which the document refuses with 400",
+            "REQ-METADATA": "the deep metadata value is no string, which the document refuses with 400",
+        },
+    ),
+    Quirk(
+        "500-on-non-json-accept",
+        "RSP-NO-5XX",
+        "a create whose Accept header admits no JSON gets 500",
+        (Switch(Behaviour.CRASH_ON_FOREIGN_ACCEPT),),
     ),
     Quirk(
         "intermittent-503",
         "RSP-NO-5XX",
         f"every {INTERMITTENT_EVERY}th create gets 503",
         (Switch(Rule.FAIL_EVERY_NTH_CREATE),),
+        also_breaks=_each(
+            (
+                "OP-ACCEPT",
+                "REQ-SNAPSHOT",
+                "REQ-VOLUME-ID",
+                "REQ-NAME",
+                "REQ-DESCRIPTION",
+                "REQ-FORCE-TYPE",
+                "REQ-FORCE-DEFAULT",
+                "REQ-METADATA",
+                "REQ-JSON",
+            ),
+            "a case of this rule is among those the 503 hits; which are depends on the order of the suite's "
+            "creates, so adding a create elsewhere may move it",
+        ),
     ),
     Quirk(
         "read-back-differs",
@@ -400,10 +521,29 @@ _CATALOGUE = (
         (ViewRewrite(ViewScope.READ, rewrites.renamed),),
     ),
     Quirk(
+        "read-back-drops-metadata",
+        "LIFE-READ",
+        "a snapshot read back shows empty metadata where the 202 showed the pairs sent",
+        (ViewRewrite(ViewScope.READ, rewrites.empty_metadata),),
+    ),
+    Quirk(
+        "read-back-other-description",
+        "LIFE-READ",
+        "a snapshot read back shows another description than the 202 did",
+        (ViewRewrite(ViewScope.READ, rewrites.other_description),),
+    ),
+    Quirk(
+        "read-back-whole-second-created-at",
+        "LIFE-READ",
+        "a snapshot read back has created_at in whole seconds, as a store without fractions keeps it",
+        (ViewRewrite(ViewScope.READ, rewrites.zeroed_microseconds_created_at),),
+    ),
+    Quirk(
         "read-back-404",
         "LIFE-READ",
         "a created snapshot cannot be read back (404)",
         (Switch(Rule.HIDE_SNAPSHOTS_FROM_READS),),
+        also_breaks={"LIFE-SETTLE": "the wait for settling reads the snapshot too, and finds nothing"},
     ),
     Quirk(
         "never-settles",

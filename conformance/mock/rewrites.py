@@ -1,14 +1,22 @@
-"""The rewrites quirks are made of: small functions that edit the request schema or a rendered snapshot."""
+"""The rewrites quirks are made of: small functions that edit the request schema, how a create body is read,
+or a rendered snapshot."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
-from conformance.mock.hooks import SchemaPatch
+from conformance.mock.clock import TIME_FORMAT
+from conformance.mock.hooks import RequestPatch, SchemaPatch, ViewPatch
 
 JSON = Any
 #: The status ``status-unknown-value`` reports; the quirk applies only where the contract's enum lacks it.
 UNKNOWN_SNAPSHOT_STATUS = "pending"
+#: The zone ``local-time-as-utc`` writes its times in: China Standard Time, the zone of the page's own date.
+LOCAL_UTC_OFFSET = timedelta(hours=8)
+#: How much earlier than ``created_at`` the ``updated_at`` of ``updated-at-before-created-at`` is: the two
+#: taken at different moments of one request, the update stamp first.
+STAMP_GAP = timedelta(milliseconds=250)
 
 
 # -- request schema rewrites -------------------------------------------------------------------------------
@@ -76,6 +84,47 @@ def any_snapshot(request: dict[str, JSON], _: dict[str, JSON]) -> None:
         request["properties"][key] = {}
 
 
+# -- create body readings ----------------------------------------------------------------------------------
+def unwrapped_body(body: JSON, key: str) -> JSON:
+    """A body object without the wrapper key is read as the snapshot object itself."""
+    if isinstance(body, dict) and key not in body:
+        return {key: body}
+    return body
+
+
+def merged_top_level(body: JSON, key: str) -> JSON:
+    """Fields beside the snapshot object fill in those it lacks."""
+    if not isinstance(body, dict) or not isinstance(body.get(key), dict):
+        return body
+    beside = {name: value for name, value in body.items() if name != key}
+    return {key: {**beside, **body[key]}}
+
+
+def wrapper_any_case(body: JSON, key: str) -> JSON:
+    """The wrapper key is found whatever its letter case."""
+    if not isinstance(body, dict) or key in body:
+        return body
+    found = next((name for name in body if isinstance(name, str) and name.lower() == key.lower()), None)
+    if found is None:
+        return body
+    return {key: body[found], **{name: value for name, value in body.items() if name != found}}
+
+
+def single_item_unwrapped(field: str) -> RequestPatch:
+    """A field given as an array of one item is read as that item."""
+
+    def read(body: JSON, key: str) -> JSON:
+        snapshot = body.get(key) if isinstance(body, dict) else None
+        if not isinstance(snapshot, dict):
+            return body
+        value = snapshot.get(field)
+        if not isinstance(value, list) or len(value) != 1:
+            return body
+        return {**body, key: {**snapshot, field: value[0]}}
+
+    return read
+
+
 # -- rendered snapshot rewrites ----------------------------------------------------------------------------
 def drop_updated_at(view: dict[str, JSON]) -> None:
     view.pop("updated_at", None)
@@ -124,3 +173,33 @@ def uppercased_volume_id(view: dict[str, JSON]) -> None:
 
 def renamed(view: dict[str, JSON]) -> None:
     view["name"] = f"{view['name'] or ''}~read"
+
+
+def other_description(view: dict[str, JSON]) -> None:
+    view["description"] = f"{view['description'] or ''}~read"
+
+
+def zeroed_microseconds_created_at(view: dict[str, JSON]) -> None:
+    """created_at as a store keeping whole seconds gives it back (``...:18.000000``)."""
+    view["created_at"] = view["created_at"].partition(".")[0] + ".000000"
+
+
+def _shifted(stamp: JSON, by: timedelta) -> JSON:
+    if not isinstance(stamp, str):
+        return stamp
+    return (datetime.strptime(stamp, TIME_FORMAT) + by).strftime(TIME_FORMAT)
+
+
+def local_time(offset: timedelta) -> ViewPatch:
+    """Both times written as the clock of a zone ``offset`` from UTC shows them, in the UTC format."""
+
+    def patch(view: dict[str, JSON]) -> None:
+        view["created_at"] = _shifted(view["created_at"], offset)
+        view["updated_at"] = _shifted(view["updated_at"], offset)
+
+    return patch
+
+
+def updated_before_created(view: dict[str, JSON]) -> None:
+    """updated_at set a moment before created_at."""
+    view["updated_at"] = _shifted(view["created_at"], -STAMP_GAP)

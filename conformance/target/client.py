@@ -183,13 +183,14 @@ class Target:
         token: str | _Default | None = CONFIGURED_TOKEN,
         content_type: str | None = JSON_MEDIA_TYPE,
         path: str | None = None,
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, str | None] | None = None,
     ) -> Exchange:
         """POST a snapshot: ``body`` serialised as JSON, or ``raw`` bytes as they are.
 
         Every create goes through here, whatever the test or probe (``path`` names another project's
-        collection): it is counted against the budget before it is sent, written to the journal, and its
-        outcome recorded. Raises ``BudgetExhausted`` before sending once the budget is spent.
+        collection; ``headers`` add to or replace the usual ones, a None value leaving one out): it is
+        counted against the budget before it is sent, written to the journal, and its outcome recorded.
+        Raises ``BudgetExhausted`` before sending once the budget is spent.
         """
         self._check_sendable()
         with self._counting:
@@ -321,7 +322,7 @@ class Target:
         raw: bytes | None = None,
         token: str | _Default | None = CONFIGURED_TOKEN,
         content_type: str | None = JSON_MEDIA_TYPE,
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, str | None] | None = None,
     ) -> Exchange:
         """Send one request to ``path`` (relative to the base URL) and record the exchange.
 
@@ -353,7 +354,7 @@ class Target:
         raw: bytes | None = None,
         token: str | _Default | None = CONFIGURED_TOKEN,
         content_type: str | None = JSON_MEDIA_TYPE,
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, str | None] | None = None,
     ) -> Exchange:
         has_json = raw is None and body is not NO_BODY
         content = raw if raw is not None else _serialise(body) if has_json else None
@@ -390,7 +391,7 @@ class Target:
         has_json: bool,
         token: str | None,
         content_type: str | None,
-        extra: Mapping[str, str] | None,
+        extra: Mapping[str, str | None] | None,
     ) -> Exchange:
         url = self._base_url + path
         # Read once: the token source takes a lock and copies its list on every call.
@@ -415,7 +416,12 @@ class Target:
         error = None if delivery.error is None else redact(delivery.error, secrets)
         self._count_failure(delivery)
         exchange = Exchange(
-            recorded, delivery.received, error, time.perf_counter() - started, delivery.attempts
+            recorded,
+            delivery.received,
+            error,
+            time.perf_counter() - started,
+            delivery.attempts,
+            received_at=time.time() if delivery.received is not None else None,
         )
         if self.on_exchange is not None:
             self.on_exchange(exchange)
@@ -532,7 +538,7 @@ class Target:
         return None if self._tokens is None else self._tokens.token()
 
     def _headers(
-        self, token: str | None, content_type: str | None, extra: Mapping[str, str] | None
+        self, token: str | None, content_type: str | None, extra: Mapping[str, str | None] | None
     ) -> dict[str, str]:
         # No Accept-Encoding: bodies come as the target stores them, so the size cap also bounds the wire.
         headers = {"Accept": JSON_MEDIA_TYPE, "User-Agent": USER_AGENT}
@@ -541,10 +547,11 @@ class Target:
         if token is not None:
             headers[self.contract.token_header] = token
         if extra:
-            # Header names are case-insensitive: a caller's header replaces ours instead of doubling it.
+            # Header names are case-insensitive: a caller's header replaces ours instead of doubling it, and
+            # None leaves it out altogether (a request without Accept, say).
             replaced = {name.lower() for name in extra}
             headers = {name: value for name, value in headers.items() if name.lower() not in replaced}
-            headers.update(extra)
+            headers.update({name: value for name, value in extra.items() if value is not None})
         return headers
 
     def _recorded_headers(self, sent: httpx.Headers, secrets: tuple[str, ...]) -> dict[str, str]:

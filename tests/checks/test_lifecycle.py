@@ -52,3 +52,55 @@ def test_deleted_means_accepted_then_not_found(context: Context) -> None:
         "LIFE-DELETE",
         "RSP-NO-5XX",
     }
+
+
+def _differences(huawei: Contract, read: dict[str, object], **created: object) -> list[str]:
+    return [v.received for v in read_back_matches(huawei, summary(**created), read)]
+
+
+def test_each_field_that_differs_is_its_own_violation(huawei: Contract) -> None:
+    read = summary(name="other", description="another", created_at="2013-02-25T03:56:53.000000")
+    found = read_back_matches(huawei, summary(), read)
+    assert {v.requirement for v in found} == {"LIFE-READ"}
+    assert sorted(v.received for v in found) == [
+        'created_at = "2013-02-25T03:56:53.000000"',
+        'description = "another"',
+        'name = "other"',
+    ]
+    assert all("as in the 202 body" in v.documented for v in found)
+
+
+def test_a_field_missing_from_the_read_is_a_difference(huawei: Contract) -> None:
+    read = summary()
+    del read["volume_id"]
+    assert _differences(huawei, read) == ["no volume_id"]
+
+
+def test_metadata_is_compared_pair_by_pair(huawei: Contract) -> None:
+    created = {"kept": "1", "lost": "2", "changed": "3"}
+    read = summary(metadata={"kept": "1", "changed": "three", "added": "4"})
+    assert sorted(_differences(huawei, read, metadata=created)) == [
+        'metadata["added"] = "4"',
+        'metadata["changed"] = "three"',
+        'no metadata["lost"]',
+    ]
+    assert _differences(huawei, summary(metadata=dict(created)), metadata=created) == []
+    assert _differences(huawei, summary(metadata=None), metadata=created) == ["metadata = null"]
+
+
+def test_status_may_move_on_but_not_back_to_the_initial_one(huawei: Contract) -> None:
+    start = huawei.snapshot_statuses[0]
+    assert _differences(huawei, summary(status="available")) == []
+    assert _differences(huawei, summary(status="available"), status="available") == []
+    (found,) = read_back_matches(huawei, summary(status="available"), summary(status=start))
+    assert found.received == f'status = "{start}"'
+    assert f"a snapshot that left {start} does not return to it" in found.documented
+    assert _differences(huawei, summary(status="pending")) == ['status = "pending"']
+
+
+def test_updated_at_may_move_on_but_not_back(huawei: Contract) -> None:
+    at = "2013-02-25T03:56:53.081642"
+    assert _differences(huawei, summary(updated_at="2013-02-25T03:57:00.000000"), updated_at=at) == []
+    assert _differences(huawei, summary(updated_at=at), updated_at=None) == []
+    earlier = "2013-02-25T03:56:52.000000"
+    assert _differences(huawei, summary(updated_at=earlier), updated_at=at) == [f'updated_at = "{earlier}"']

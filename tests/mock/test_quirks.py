@@ -7,8 +7,11 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -97,6 +100,26 @@ def _(api: Api) -> None:
 def _(api: Api) -> None:
     _accepted_status(api, api.post(json={api.key: "not an object"}))
     _accepted_status(api, api.post(json={}))
+
+
+@demo("unwrapped-body-accepted")
+def _(api: Api) -> None:
+    _accepted_status(api, api.post(json={"volume_id": api.mock.available_volume_id}))
+
+
+@demo("wrapper-key-any-case")
+def _(api: Api) -> None:
+    _accepted_status(api, api.post(json={api.key.capitalize(): {"volume_id": api.mock.available_volume_id}}))
+
+
+@demo("fields-beside-wrapper-read")
+def _(api: Api) -> None:
+    _accepted_status(api, api.post(json={api.key: {}, "volume_id": api.mock.available_volume_id}))
+
+
+@demo("volume-id-array-unwrapped")
+def _(api: Api) -> None:
+    _accepted_status(api, api.create(volume_id=[api.mock.available_volume_id]))
 
 
 @demo("volume-id-integer-accepted")
@@ -240,6 +263,21 @@ def _(api: Api) -> None:
     assert not re.fullmatch(api.contract.time_pattern, created_at)
 
 
+@demo("local-time-as-utc")
+def _(api: Api) -> None:
+    response = api.create()
+    created = datetime.fromisoformat(api.accepted(response)["created_at"]).replace(tzinfo=UTC)
+    answered = parsedate_to_datetime(response.headers["date"])
+    assert abs(created - answered - rewrites.LOCAL_UTC_OFFSET) < timedelta(minutes=1)
+
+
+@demo("updated-at-before-created-at")
+def _(api: Api) -> None:
+    snapshot = api.accepted(api.create())
+    assert snapshot["updated_at"] is not None
+    assert snapshot["updated_at"] < snapshot["created_at"]
+
+
 @demo("created-at-without-microseconds")
 def _(api: Api) -> None:
     created_at = api.accepted(api.create())["created_at"]
@@ -344,6 +382,18 @@ def _(api: Api) -> None:
     assert api.post(b"").status_code == HTTPStatus.INTERNAL_SERVER_ERROR
 
 
+@demo("500-on-deep-nesting")
+def _(api: Api) -> None:
+    assert api.post(b"[" * 5000 + b"]" * 5000).status_code == HTTPStatus.INTERNAL_SERVER_ERROR
+
+
+@demo("500-on-non-json-accept")
+def _(api: Api) -> None:
+    headers = {**api.headers(), "Accept": "text/html"}
+    response = api.client.post("/snapshots", json=api.body(), headers=headers)
+    assert response.status_code == HTTPStatus.INTERNAL_SERVER_ERROR
+
+
 @demo("intermittent-503")
 def _(api: Api) -> None:
     statuses = [api.create().status_code for _ in range(2 * INTERMITTENT_EVERY)]
@@ -356,6 +406,32 @@ def _(api: Api) -> None:
     created = api.accepted(api.create(name="original"))
     read = api.get(f"/snapshots/{created['id']}").json()[api.contract.summary_key]
     assert read["name"] != created["name"]
+
+
+def _read_back(api: Api, **fields: object) -> tuple[dict[str, Any], dict[str, Any]]:
+    created = api.accepted(api.create(**fields))
+    read: dict[str, Any] = api.get(f"/snapshots/{created['id']}").json()[api.contract.summary_key]
+    return created, read
+
+
+@demo("read-back-drops-metadata")
+def _(api: Api) -> None:
+    created, read = _read_back(api, metadata={"k": "v"})
+    assert created["metadata"] == {"k": "v"}
+    assert read["metadata"] == {}
+
+
+@demo("read-back-other-description")
+def _(api: Api) -> None:
+    created, read = _read_back(api, description="described")
+    assert read["description"] != created["description"]
+
+
+@demo("read-back-whole-second-created-at")
+def _(api: Api) -> None:
+    created, read = _read_back(api)
+    assert read["created_at"] != created["created_at"]
+    assert read["created_at"].endswith(".000000")
 
 
 @demo("read-back-404")
@@ -504,6 +580,16 @@ def test_a_misspelt_requirement_id_or_name_is_refused() -> None:
     _refused(replace(_SOUND, hooks=()), match="no hook")
 
 
+def test_what_a_quirk_also_breaks_must_be_another_requirement_with_a_reason() -> None:
+    assert _SOUND.fails == {"RSP-SIZE"}
+    also = replace(_SOUND, also_breaks={"RSP-202-SCHEMA": "the schema wants a positive size"})
+    assert dict(check_catalogue([also], complete=False)) == {also.name: also}
+    assert also.fails == {"RSP-SIZE", "RSP-202-SCHEMA"}
+    _refused(replace(_SOUND, also_breaks={"RSP-SIZ": "a reason"}), match="also breaks 'RSP-SIZ'")
+    _refused(replace(_SOUND, also_breaks={"RSP-SIZE": "a reason"}), match="also breaks 'RSP-SIZE'")
+    _refused(replace(_SOUND, also_breaks={"RSP-202-SCHEMA": " "}), match="no reason why it also breaks")
+
+
 def test_an_applies_that_is_not_sane_is_refused() -> None:
     _refused(replace(_SOUND, applies=lambda c: False), match="applies to no profile")
     _refused(replace(_SOUND, applies=lambda c: "yes"), match="not true or false")  # type: ignore[arg-type,return-value]
@@ -533,12 +619,15 @@ def test_compiled_deviations_hold_every_status_and_the_chosen_rewrites() -> None
     huawei = load_contract("huawei")
     clean = compile_deviations((), huawei)
     assert clean.statuses == {p.value: default_status(p, huawei) for p in Answer}
-    assert (clean.switches, clean.schema_rewrites, clean.create_view, clean.read_view) == (
-        frozenset(),
-        (),
-        (),
-        (),
-    )
+    assert (
+        clean.switches,
+        clean.schema_rewrites,
+        clean.request_rewrites,
+        clean.create_view,
+        clean.read_view,
+    ) == (frozenset(), (), (), (), ())
+    reading = compile_deviations(["wrapper-key-any-case", "unwrapped-body-accepted"], huawei)
+    assert reading.request_rewrites == (rewrites.unwrapped_body, rewrites.wrapper_any_case)
     chosen = compile_deviations(
         ["size-zero", "read-back-differs", "status-capitalised", "busy-volume-409"], huawei
     )

@@ -1,8 +1,10 @@
 """The mutation matrix: the suite passes the clean mock and catches every quirk of the mock's catalogue.
 
-Each quirk is run once, in the first profile where it is a deviation. Runs are spread over two child
-processes that each import the suite once and call ``pytest.main`` per run; generated cases are not
-shrunk (catching is what counts here, not the minimal case).
+Each quirk is run once, in the first profile where it is a deviation, and must fail exactly the
+requirements it declares (the one it names and those it also breaks, each with its reason): a failure
+elsewhere means a check charges the wrong requirement or the quirk does more than it says. Runs are spread
+over two child processes that each import the suite once and call ``pytest.main`` per run; generated cases
+are derandomized, so every run draws the same ones, and not shrunk (catching is what counts here).
 """
 
 from __future__ import annotations
@@ -92,11 +94,16 @@ def test_the_clean_mock_passes_every_requirement(
 
 
 @pytest.mark.parametrize("quirk", sorted(QUIRKS))
-def test_each_quirk_fails_the_requirement_it_breaks(
+def test_each_quirk_fails_exactly_the_requirements_it_breaks(
     matrix: Mapping[Run, dict[str, Any] | None], quirk: str
 ) -> None:
     report = matrix[(_profile_of(quirk), quirk)]
-    failed = sorted(rid for rid, verdict in _verdicts(report).items() if verdict == "fail")
+    failed = {rid for rid, verdict in _verdicts(report).items() if verdict == "fail"}
     assert QUIRKS[quirk].breaks in failed, (
-        f"{quirk} ({QUIRKS[quirk].summary}) was not caught; failed: {failed}"
+        f"{quirk} ({QUIRKS[quirk].summary}) was not caught; failed: {sorted(failed)}"
+    )
+    declared = QUIRKS[quirk].fails
+    assert failed == declared, (
+        f"{quirk} also failed {sorted(failed - declared)} and not {sorted(declared - failed)}; "
+        "declare what it also breaks, and why, in conformance/mock/quirks.py"
     )
