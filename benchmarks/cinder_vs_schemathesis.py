@@ -2,7 +2,7 @@
 """Requests per second against a complete OpenStack Cinder: `evs-conformance run` and `schemathesis run`.
 
 The Cinder audit's harness deploys the whole service on loopback (API, scheduler, volume service, RabbitMQ,
-MariaDB) with an available and an in-use disk. Both tools are then run as a user runs them, each as one
+PostgreSQL) with an available and an in-use disk. Both tools are then run as a user runs them, each as one
 command, against that one deployment: ``evs-conformance run`` with its own defaults (the ``cinder``
 profile), and ``schemathesis run --checks all --continue-on-failure`` with its defaults otherwise, on
 the committed ``cinder`` contract, given the same token, project and available disk. Each side's wall
@@ -36,7 +36,7 @@ sys.path.insert(0, str(AUDIT_DIR))
 import cinder_deploy as deploy  # noqa: E402
 import run_audit  # noqa: E402
 from cinder_client import CinderApiError  # noqa: E402
-from mariadb_server import DatabaseError  # noqa: E402
+from postgresql_server import DatabaseError  # noqa: E402
 from rabbitmq_broker import BrokerError  # noqa: E402
 
 PROFILE = "cinder"

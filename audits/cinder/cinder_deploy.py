@@ -6,6 +6,7 @@ harness talks to the services over loopback HTTP (the API) and starts them as ma
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -25,8 +26,8 @@ CINDER_REQUIREMENT = "cinder==29.0.0"
 # The fake driver's module imports Cinder's unit-test helpers, which need this test-only dependency that
 # the wheel does not declare.
 DRIVER_REQUIREMENT = "fixtures==4.3.2"
-# Cinder reaches MariaDB through SQLAlchemy's pure-Python MySQL driver.
-DATABASE_DRIVER_REQUIREMENT = "PyMySQL==1.2.4"
+# Cinder reaches PostgreSQL through psycopg2 (the wheel with libpq inside: nothing to compile).
+DATABASE_DRIVER_REQUIREMENT = "psycopg2-binary==2.9.13"
 VENV_REQUIREMENTS = (CINDER_REQUIREMENT, DRIVER_REQUIREMENT, DATABASE_DRIVER_REQUIREMENT)
 TEMPLATE = Path(__file__).with_name("cinder.conf.in")
 # Written last by an install that finished; a venv without it is rebuilt from scratch.
@@ -63,8 +64,10 @@ class CinderConfig:
     volume_driver: str = FAKE_DRIVER
 
 
-def default_venv_dir() -> Path:
-    return Path.home() / ".cache" / "evs-conformance" / CINDER_REQUIREMENT.replace("==", "-")
+def default_venv_dir(requirements: Sequence[str] = VENV_REQUIREMENTS) -> Path:
+    """A folder per set of requirements, so checkouts that pin different ones never rebuild each other's."""
+    digest = hashlib.sha256("\n".join(requirements).encode()).hexdigest()[:8]
+    return Path.home() / ".cache" / "evs-conformance" / f"{CINDER_REQUIREMENT.replace('==', '-')}-{digest}"
 
 
 def venv_is_complete(venv: Path, requirements: Sequence[str] = VENV_REQUIREMENTS) -> bool:

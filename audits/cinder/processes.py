@@ -3,7 +3,8 @@
 Every process the audit starts carries one environment variable whose value is unique to the run, and so
 does everything those processes start in turn (RabbitMQ's ``epmd``, Erlang port programs, Cinder's
 workers), even a daemon that left its parent's session. ``RunMarker.processes`` finds them by reading
-``/proc/<pid>/environ``; nothing is matched by name.
+``/proc/<pid>/environ``; nothing is matched by name. A program that writes its process titles over its
+environment (PostgreSQL's workers do) is given the run's ``title`` to show in them instead.
 
 Example::
 
@@ -50,25 +51,32 @@ class RunMarker:
         self._needle = f"{MARKER_VARIABLE}={self.value}".encode()
         self._proc = proc
 
+    @property
+    def title(self) -> str:
+        """The mark as a process shows it in its command line when its environment is overwritten."""
+        return f"evs-audit-run-{self.value}"
+
     def environ(self, base: Mapping[str, str]) -> dict[str, str]:
         """``base`` with this run's mark added."""
         return {**base, MARKER_VARIABLE: self.value}
 
     def processes(self) -> list[LeftProcess]:
-        """Every live process carrying the mark (zombies carry no environment and are not counted)."""
+        """Every live process with the mark in its environment or title (zombies have neither)."""
         found = []
+        title = self.title.encode()
         for entry in self._proc.iterdir():
             if not entry.name.isdigit() or int(entry.name) == os.getpid():
                 continue
             try:
-                environ = (entry / "environ").read_bytes()
-                if self._needle not in environ.split(b"\0"):
+                command = (entry / "cmdline").read_bytes()
+                if title not in command and self._needle not in (entry / "environ").read_bytes().split(b"\0"):
                     continue
-                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             except OSError:
                 # Gone meanwhile, or not ours to read (another user's process cannot carry our mark).
                 continue
-            found.append(LeftProcess(int(entry.name), command.strip()))
+            found.append(
+                LeftProcess(int(entry.name), command.replace(b"\0", b" ").decode(errors="replace").strip())
+            )
         return found
 
     def sweep(self, grace_s: float = 5.0) -> list[LeftProcess]:
@@ -84,6 +92,15 @@ class RunMarker:
         return left
 
 
+@dataclass(frozen=True)
+class Account:
+    """An unprivileged system account a child runs as, with its primary group and no other."""
+
+    name: str
+    uid: int
+    gid: int
+
+
 class ChildProcess:
     """A command run in a session of its own with its output in a log, stopped with its process group."""
 
@@ -94,6 +111,7 @@ class ChildProcess:
         log: Path,
         env: Mapping[str, str],
         cwd: Path | None = None,
+        account: Account | None = None,
     ) -> None:
         self.name = name
         self.log = log
@@ -109,6 +127,9 @@ class ChildProcess:
                 # Its own session: a Ctrl-C at the terminal reaches the harness only, which then stops
                 # the children in order; and the group ID names every worker the child forks.
                 start_new_session=True,
+                user=None if account is None else account.uid,
+                group=None if account is None else account.gid,
+                extra_groups=None if account is None else [],
             )
         except OSError:
             self._out.close()
@@ -122,11 +143,14 @@ class ChildProcess:
         """The exit code if the process has ended, else None."""
         return self.process.poll()
 
-    def stop(self, grace_s: float = 15.0) -> None:
-        """Stop the whole process group: politely first, then for good."""
+    def stop(self, grace_s: float = 15.0, ask: signal.Signals | None = None) -> None:
+        """Stop the group: SIGTERM to all, or ``ask`` to a child that stops its own workers; then KILL."""
         try:
             if self.process.poll() is None:
-                _signal_group(self.process.pid, signal.SIGTERM)
+                if ask is None:
+                    _signal_group(self.process.pid, signal.SIGTERM)
+                else:
+                    _signal(self.process.pid, ask)
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     self.process.wait(timeout=grace_s)
             # Workers forked by the child may outlive it; the group still names them.

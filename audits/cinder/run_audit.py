@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Audit a complete OpenStack Cinder with ``evs-conformance run``; check each verdict against expected.yaml.
 
-Steps: build (or reuse) a virtual environment with cinder==29.0.0; start a private RabbitMQ and MariaDB, a
+Steps: build (or reuse) a virtual environment with cinder==29.0.0; start a private RabbitMQ and PostgreSQL, a
 Keystone v3 stand-in, ``cinder-volume`` (Cinder's fake driver), ``cinder-scheduler`` and ``cinder-api``;
 create an available and an in-use volume through the API; run the suite once per profile; compare each
 requirement's verdict with ``expected.yaml``; stop everything and check that nothing is left.
@@ -40,7 +40,7 @@ import cinder_deploy as deploy
 import cinder_seed
 import keystone_standin as keystone
 from cinder_client import CinderApiError, CinderClient
-from mariadb_server import DatabaseConfig, DatabaseError, DatabaseServer
+from postgresql_server import DatabaseConfig, DatabaseError, DatabaseServer, open_passage, server_account
 from processes import ChildProcess, RunMarker, free_port, signals_held
 from rabbitmq_broker import Broker, BrokerConfig, BrokerError
 
@@ -143,11 +143,11 @@ class CinderUnderTest:
 
 @dataclass(frozen=True)
 class DeploySettings:
-    """Where Cinder, RabbitMQ and MariaDB come from (None: the Debian packages' programs)."""
+    """Where Cinder, RabbitMQ and PostgreSQL come from (None: the Debian packages' programs)."""
 
     venv: Path
     rabbitmq_server: Path | None = None
-    mariadbd: Path | None = None
+    postgresql_bin: Path | None = None
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -166,9 +166,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="RabbitMQ's start script (default: the Debian package's /usr/lib/rabbitmq/bin/rabbitmq-server)",
     )
     parser.add_argument(
-        "--mariadbd",
+        "--postgresql-bin",
         type=Path,
-        help="MariaDB's server binary (default: the Debian package's /usr/sbin/mariadbd)",
+        metavar="DIR",
+        help="the folder holding PostgreSQL's initdb and postgres (default: the Debian package's "
+        "/usr/lib/postgresql/<newest version>/bin)",
     )
     parser.add_argument(
         "--reports",
@@ -262,10 +264,10 @@ def running_cinder(
     footprint: RunFootprint,
     timings: Timings,
 ) -> Iterator[Deployment]:
-    """RabbitMQ, MariaDB with Cinder's tables, and Cinder's volume service, scheduler and API."""
+    """RabbitMQ, PostgreSQL with Cinder's tables, and Cinder's volume service, scheduler and API."""
     marker = footprint.marker
     broker_config = BrokerConfig.fresh(state_dir / "rabbitmq")
-    database_config = DatabaseConfig(state_dir / "mariadb")
+    database_config = DatabaseConfig(state_dir / "postgresql")
     port = free_port()
     footprint.ports += [port, broker_config.amqp_port, broker_config.dist_port, broker_config.epmd_port]
     config = deploy.CinderConfig(
@@ -280,20 +282,29 @@ def running_cinder(
         database_url=database_config.connection_url,
     )
     conf = state_dir / "cinder.conf"
+    # It holds the service password, and the database's account may pass through the folder.
+    conf.touch(mode=0o600)
     conf.write_text(deploy.render_config(config), encoding="utf-8")
     started: list[ChildProcess] = []
     broker: Broker | None = None
     database: DatabaseServer | None = None
     try:
+        # Each start is held from Ctrl-C until its process is remembered here: one interrupted in between
+        # would be left running, unstopped (the sweep would end it, but as a leftover).
         with timings.step("rabbitmq start"):
-            broker = Broker.start(broker_config, marker, _harness_env(), settings.rabbitmq_server)
+            with signals_held():
+                broker = Broker.start(broker_config, marker, _harness_env(), settings.rabbitmq_server)
             broker.wait_ready()
         print(f"RabbitMQ {broker.config.node_name} at {broker.transport_url}", flush=True)
-        with timings.step("mariadb bootstrap and start"):
-            database_config.base.mkdir()
-            database = DatabaseServer.start(database_config, marker, _harness_env(), settings.mariadbd)
+        with timings.step("postgresql initdb and start"):
+            account = server_account()
+            open_passage(state_dir, account)
+            with signals_held():
+                database = DatabaseServer.start(
+                    database_config, marker, _harness_env(), account, settings.postgresql_bin
+                )
             database.wait_ready()
-        print(f"MariaDB on {database_config.socket} (no TCP port)", flush=True)
+        print(f"PostgreSQL on {database_config.socket} (no TCP port)", flush=True)
         with timings.step("cinder-manage db sync"):
             deploy.db_sync(settings.venv, conf, state_dir / "cinder-manage.log", marker)
         base_url = f"http://127.0.0.1:{port}"
@@ -301,7 +312,8 @@ def running_cinder(
             # The volume service first: the scheduler asks for capabilities when it starts.
             for service in ("cinder-volume", "cinder-scheduler", "cinder-api"):
                 log = state_dir / f"{service}.log"
-                started.append(deploy.start_service(service, settings.venv, conf, log, marker, state_dir))
+                with signals_held():
+                    started.append(deploy.start_service(service, settings.venv, conf, log, marker, state_dir))
             deploy.wait_for_api(started[-1], base_url + "/")
         yield Deployment(base_url, tuple(started))
     except Exception:
@@ -310,10 +322,9 @@ def running_cinder(
             print(f"--- last lines of {process.log} ---\n{_tail(process.log)}", file=sys.stderr)
         if broker is not None:
             print(f"--- last lines of {broker.log} ---\n{_tail(broker.log)}", file=sys.stderr)
-        if database is not None:
-            print(
-                f"--- last lines of {database.config.log} ---\n{_tail(database.config.log)}", file=sys.stderr
-            )
+        if database_config.log.exists():
+            database_log = database_config.log
+            print(f"--- last lines of {database_log} ---\n{_tail(database_log)}", file=sys.stderr)
         raise
     finally:
         with signals_held(), timings.step("stop services"):
@@ -382,8 +393,9 @@ def seeded_cinder(
             keystone.User(AUDIT_USER, audit_password, ("admin", "member")),
         ],
     )
-    state = Path(tempfile.mkdtemp(prefix=STATE_PREFIX))
-    footprint.folders.append(state)
+    with signals_held():
+        state = Path(tempfile.mkdtemp(prefix=STATE_PREFIX))
+        footprint.folders.append(state)
     try:
         with identity.serving() as identity_url:
             footprint.ports.append(int(identity_url.rsplit(":", 1)[1]))
@@ -419,7 +431,7 @@ def audit(args: argparse.Namespace, timings: Timings, footprint: RunFootprint) -
         raise HarnessError(f"no expectations for profile(s) {', '.join(unknown)} in {args.expected}")
 
     results: dict[str, tuple[list[expectations.Difference], Sequence[tuple[str, str, str, str]]]] = {}
-    settings = DeploySettings(args.venv, args.rabbitmq_server, args.mariadbd)
+    settings = DeploySettings(args.venv, args.rabbitmq_server, args.postgresql_bin)
     with seeded_cinder(settings, timings, footprint) as cinder:
         for profile in chosen:
             results[profile] = run_profile(plans[profile], cinder.target, args, timings, footprint.marker)
@@ -458,7 +470,7 @@ def render_summary(
         "",
         "Deployment: cinder-api (keystonemiddleware, Keystone v3 stand-in), cinder-scheduler and",
         f"cinder-volume (driver `{deploy.FAKE_DRIVER}`) with a private",
-        f"RabbitMQ and MariaDB. The suite ran with {settings}.",
+        f"RabbitMQ and PostgreSQL. The suite ran with {settings}.",
         "",
     ]
     for profile, (differences, rows) in results.items():

@@ -34,7 +34,7 @@ def _config(tmp_path: Path) -> object:
         service_password="s3cret",
         project_name="evs-audit",
         transport_url="rabbit://guest:guest@127.0.0.1:45672/",
-        database_url="mysql+pymysql://root@localhost/cinder?unix_socket=/tmp/x/mysqld.sock&charset=utf8mb4",
+        database_url="postgresql+psycopg2://cinder@/cinder?host=/tmp/x/postgresql",
     )
 
 
@@ -62,7 +62,7 @@ def test_rendered_config_keeps_cinder_on_loopback_with_the_private_bus_and_datab
     assert conf["DEFAULT"]["transport_url"] == "rabbit://guest:guest@127.0.0.1:45672/"
     assert conf["DEFAULT"]["auth_strategy"] == "keystone"
     assert conf["DEFAULT"]["api_paste_config"] == str(tmp_path / "venv" / "etc" / "cinder" / "api-paste.ini")
-    assert conf["database"]["connection"].startswith("mysql+pymysql://root@localhost/cinder?unix_socket=")
+    assert conf["database"]["connection"] == "postgresql+psycopg2://cinder@/cinder?host=/tmp/x/postgresql"
     assert conf["oslo_concurrency"]["lock_path"] == f"{state}/locks"
     assert conf["coordination"]["backend_url"] == f"file://{state}/coordination"
     assert conf["oslo_messaging_notifications"]["driver"] == "noop"
@@ -102,6 +102,15 @@ def test_a_venv_counts_as_complete_only_with_the_marker_for_the_same_requirement
     assert not deploy.venv_is_complete(venv)
     (venv / deploy.COMPLETE_MARKER).write_text("\n".join(deploy.VENV_REQUIREMENTS) + "\n")
     assert deploy.venv_is_complete(venv)
+
+
+def test_each_set_of_requirements_has_a_venv_folder_of_its_own() -> None:
+    before = (deploy.CINDER_REQUIREMENT, deploy.DRIVER_REQUIREMENT, "PyMySQL==1.2.4")
+    now = deploy.default_venv_dir()
+    assert now.name.startswith("cinder-29.0.0-")
+    assert now == deploy.default_venv_dir(deploy.VENV_REQUIREMENTS)
+    assert deploy.default_venv_dir(before) != now
+    assert deploy.default_venv_dir(before).parent == now.parent
 
 
 def test_cinder_commands_run_without_the_calling_interpreters_settings(
@@ -327,7 +336,7 @@ def test_summary_marks_differences(tmp_path: Path) -> None:
     reported = {"OP-ACCEPT": ("pass", ""), "LIFE-SETTLE": ("pass", "")}
     results = {"cinder": (expectations.compare(plan, reported), expectations.summary_rows(plan, reported))}
     page = run_audit.render_summary(results, run_audit.Timings([("seeding", 1.5)]), (5, 600))
-    assert "MariaDB" in page
+    assert "RabbitMQ and PostgreSQL" in page
     assert "the audit's settings (`--examples 5 --max-creates 600`)" in page
     assert "own defaults" in run_audit.render_summary(results, run_audit.Timings())
     assert "## Profile `cinder`: 1 difference(s)" in page
