@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 
     from conformance.checks.model import Expectation, Outcome
     from conformance.oracle import Volumes
+    from conformance.plugin.acceptance import Judged
     from conformance.requirements import Requirement
+    from conformance.target.scheduler import CreateScheduler
 
 #: Folders of the reports where each process of a run writes its part, merged at the end.
 LEDGER_DIR, HAR_DIR = ".ledger", ".har"
@@ -101,6 +103,8 @@ class SuiteRuntime:
         self._contract: Contract | None = None
         self._target: SuiteTarget | None = None
         self._volumes: Volumes | None = None
+        #: Keeps the run's creates within the target's limits (None on the embedded mock, which has none).
+        self.scheduler: CreateScheduler | None = None
         self._mock: Any = None
         self._test_ids: tuple[str, ...] = ()
         self._har: HarWriter | None = None
@@ -195,6 +199,8 @@ class SuiteRuntime:
         disks = check_disks(
             self._target, target_settings.available_volume_id, target_settings.in_use_volume_id
         )
+        for extra in target_settings.extra_volume_ids:
+            disks += check_disks(self._target, extra, None)
         busy = [d.status for d in disks if d.id == target_settings.in_use_volume_id]
         # The unknown disk comes from the run's seed, so a reproduction names the same ID.
         rng = random.Random(self.settings.case_seed)
@@ -206,6 +212,26 @@ class SuiteRuntime:
             sizes={d.id: d.size for d in disks},
         )
         self.ledger.describe(target_settings.public())
+        if not target_settings.embedded_mock:
+            self.scheduler = self._scheduler(target_settings)
+            self._target.scheduler = self.scheduler
+
+    def _scheduler(self, target: TargetSettings) -> CreateScheduler:
+        """The target's limits as the run keeps them (see ``conformance.target.scheduler``)."""
+        from conformance.target.scheduler import CreateScheduler, DiskRules
+
+        settings = self.settings
+        rules = DiskRules(
+            creating_per_disk=settings.creating_per_disk,
+            snapshots_per_disk=settings.snapshots_per_disk,
+            snapshots_per_project=settings.snapshots_per_project,
+            settle_timeout_s=settings.settle_timeout_s,
+            lifecycle=settings.lifecycle,
+            settle_time_s=settings.settle_time_s,
+        )
+        return CreateScheduler(
+            self.contract, rules, available=target.available_volume_ids, in_use=target.in_use_volume_id
+        )
 
     def _pacer(self, target: TargetSettings) -> Any:
         """One rate limit for the whole run: the processes of a parallel run share it through a file."""
@@ -311,22 +337,47 @@ class SuiteRuntime:
     def verify(
         self, exchange: Exchange, expectation: Expectation, *, volume_size: int | None = None
     ) -> Outcome:
-        """Check a create exchange against the contract and the expectation; fail the test on violations."""
-        from conformance.checks import CheckContext, check_create
+        """Check a create exchange against the contract and the expectation; fail the test on violations.
 
-        if volume_size is None:
-            volume_size = self._size_of_named_volume(exchange)
-        context = CheckContext(self.contract, expectation, volume_size, self.seen_ids)
-        return self.conclude(check_create(exchange, context), exchange)
+        A refusal a limit of the target may explain is sent again first, and a refused body of several
+        fields is narrowed to the field refused (``conformance.plugin.acceptance``).
+        """
+        return self.judge(exchange, expectation, volume_size=volume_size).outcome
 
-    def conclude(self, outcome: Outcome, exchange: Exchange) -> Outcome:
-        """Record an outcome in the ledger and fail the running test when it holds violations."""
+    def judge(
+        self,
+        exchange: Exchange,
+        expectation: Expectation,
+        *,
+        volume_size: int | None = None,
+        fail: bool = True,
+        narrow: bool = True,
+    ) -> Judged:
+        """``verify`` that also gives the answer judged; ``fail=False`` records without failing the test."""
+        from conformance.plugin.acceptance import judge
+
+        return judge(self, exchange, expectation, volume_size=volume_size, fail=fail, narrow=narrow)
+
+    def outside_limits(self, exchange: Exchange, expectation: Expectation) -> Exchange:
+        """The answer to judge: ``exchange``, or, when a limit of the target may have refused it, the same
+        request sent again once nothing of the run is pending (a skip when a limit still refuses it)."""
+        from conformance.plugin.acceptance import outside_limits
+
+        return outside_limits(self, exchange, expectation)
+
+    def conclude(self, outcome: Outcome, exchange: Exchange, *, fail: bool = True) -> Outcome:
+        """Record an outcome in the ledger; fail the running test when it holds violations (and ``fail``)."""
         self.ledger.record(outcome, exchange, test=self.ledger.current_test)
-        if outcome.violations:
-            pytest.fail(self.redactor(failure_message(outcome, exchange)), pytrace=False)
+        if outcome.violations and fail:
+            pytest.fail(self.failure_text(outcome, exchange), pytrace=False)
         return outcome
 
-    def _size_of_named_volume(self, exchange: Exchange) -> int | None:
+    def failure_text(self, outcome: Outcome, exchange: Exchange) -> str:
+        """What a failing test prints for ``outcome``, secrets masked."""
+        return self.redactor(failure_message(outcome, exchange))
+
+    def size_of_named_volume(self, exchange: Exchange) -> int | None:
+        """The size of the disk a create's body names, when the run knows it."""
         body: Any = exchange.request.json_body
         try:
             volume_id = body[self.contract.snapshot_key]["volume_id"]
