@@ -95,30 +95,24 @@ def plan(contract: Contract, *, in_use: bool) -> tuple[PlannedBody, ...]:
     names = _by_kind(name_wholes, ("empty", "whitespace", "null"))
     descriptions = _by_kind(description_wholes, ("null", "whitespace", "empty"))
     maps = _by_kind(map_wholes, ("empty map", "null"))
-    empty = PlannedBody(
-        "empty",
-        "the whole-value classes (empty name, null description, empty metadata), force true",
-        "available",
-        (
-            *_present(("name", names[0]), ("description", descriptions[0]), ("metadata", maps[0])),
-            _whole("force", _boolean(True)),
-        ),
+    empty_fields = (
+        *_present(("name", names[0]), ("description", descriptions[0]), ("metadata", maps[0])),
+        _whole("force", _boolean(True)),
     )
+    empty = PlannedBody("empty", _titled(empty_fields), "available", empty_fields)
+    busy_fields = _present(("name", names[1]), ("description", descriptions[1]), ("metadata", maps[1]))
     busy = PlannedBody(
         "whitespace",
-        "whitespace-only texts and null metadata, force true"
+        _titled(busy_fields)
+        + "; force true"
         + (" on the in-use disk" if in_use else " (no in-use disk given)"),
         "in-use" if in_use else "available",
-        _present(("name", names[1]), ("description", descriptions[1]), ("metadata", maps[1])),
+        busy_fields,
         base={"force": True},
         focus="REQ-FORCE-TRUE" if in_use else "OP-ACCEPT",
     )
-    omitted = PlannedBody(
-        "omitted",
-        "the remaining whole-value classes, force omitted",
-        "available",
-        _present(("name", names[2]), ("description", descriptions[2])),
-    )
+    omitted_fields = _present(("name", names[2]), ("description", descriptions[2]))
+    omitted = PlannedBody("omitted", _titled(omitted_fields) + "; force omitted", "available", omitted_fields)
     bodies = [combined, empty, busy, omitted]
     if contract.request_examples:
         bodies.append(_example(contract))
@@ -151,6 +145,11 @@ def _example(contract: Contract) -> PlannedBody:
         if name != "volume_id"
     )
     return PlannedBody("example", "the page's request example", "available", carried)
+
+
+def _titled(carried: Sequence[Carried]) -> str:
+    """A whole-value body as a reader takes it in: each field and its class."""
+    return ", ".join(f"{item.field} {item.labels.split(' (')[0]}" for item in carried) or "volume_id only"
 
 
 def _by_kind(parts: Sequence[Part], order: Sequence[str]) -> list[Part | None]:
