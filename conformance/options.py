@@ -286,7 +286,8 @@ _TABLE = (
            "none on the embedded mock.",
            _number(minimum=0, maximum=1_000_000, integer=True), group="limits", metavar="N"),
     Option("settle_time", "Seconds a snapshot usually takes to settle on the target: the time --dry-run "
-           "estimates with, and the pause between creates on one disk with --no-lifecycle. Default on an "
+           "estimates with and, with --no-lifecycle, the wait before a refused valid body is sent again (the "
+           "disk may have been busy). Default on an "
            f"endpoint: {DEFAULT_SETTLE_TIME_S:g} (Huawei EVS: several minutes); 0 on the embedded mock.",
            _number(minimum=0, maximum=_DAY_S), group="limits", metavar=_SECONDS),
     # -- what runs ----------------------------------------------------------------------------------

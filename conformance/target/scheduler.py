@@ -12,8 +12,9 @@ front of every create that names a disk the run knows (``Target.create`` asks it
 * ``make_idle`` settles and deletes everything of the run, so a refused body can be sent again with nothing
   of the run pending (``conformance.plugin.acceptance``).
 
-Without reads and deletes (``lifecycle`` off) it cannot see a snapshot settle: it leaves ``settle_time_s``
-between two creates on one disk instead, and its caps count every create of the run.
+Without reads and deletes (``lifecycle`` off) it cannot see a snapshot settle nor delete one: it sends each
+create at once, and a valid body the target refuses is sent again ``settle_time_s`` after the run's last
+create (``make_idle``); its caps, when given, count every create of the run.
 
 Example::
 
@@ -64,7 +65,7 @@ class DiskRules:
     settle_timeout_s: float = 600.0
     #: Whether the target can be read and deleted from (off: a create-only target).
     lifecycle: bool = True
-    #: Without reads: the seconds left between two creates on one disk.
+    #: Without reads: the seconds after the run's last create on a disk before a refused body is sent again.
     settle_time_s: float = 0.0
 
     @property
@@ -168,13 +169,13 @@ class CreateScheduler:
         """Settle and delete every snapshot of the run not held by a test, and see each gone.
 
         Returns None when nothing of the run is left, else why something is (stuck, or not deletable).
-        Without reads and deletes, waits until every disk has had its pause since the run's last create.
+        Without reads and deletes, waits until ``settle_time_s`` has passed since the run's last create, and
+        returns None: the run can do no more.
         """
         with self._lock:
             self._prune(target)
             if not self.rules.lifecycle:
-                for disk in self._disks.values():
-                    self._pause_after(disk)
+                self._pause_until(max(d.last_create for d in self._disks.values()) + self.rules.settle_time_s)
                 return None
             for snapshot in list(self.snapshots.values()):
                 if snapshot.state in ("creating", "settled", "deleting") and snapshot.id not in self._held:
@@ -200,8 +201,6 @@ class CreateScheduler:
     def _make_room(self, target: Target, disk: str) -> None:
         rules = self.rules
         if not rules.lifecycle:
-            if rules.creating_per_disk is not None:
-                self._pause_after(self._disks[disk])
             self._check_caps_without_deletes(disk)
             return
         if rules.creating_per_disk is not None:
@@ -334,9 +333,8 @@ class CreateScheduler:
             self.waited_s += self.clock() - started
         return waited.last
 
-    def _pause_after(self, disk: _Disk) -> None:
-        """Without reads: leave ``settle_time_s`` since the run's last create on the disk."""
-        due = disk.last_create + self.rules.settle_time_s
+    def _pause_until(self, due: float) -> None:
+        """Without reads: wait until ``due`` (the run's last create and the settle time)."""
         pause = due - self.clock()
         if pause <= 0:
             return
