@@ -127,7 +127,7 @@ def _time(
     deadline = target.deadline_s
     return [
         f"  time:     about {cost(on_available, plan_requests)} for the planned creates, about "
-        f"{cost(on_available + generated, requests + plan_requests)} with every create of the budget, at "
+        f"{cost(on_available + generated, requests + plan_requests)} for the whole run, at "
         f"{settle:g} s for a snapshot to settle ({settings.flag('settle_time')})"
         + (f"; the run stops at {settings.flag('deadline')} {deadline:g} s" if deadline is not None else ""),
         f"            (each create on a disk waits for the one before to settle; creates spread over {disks} "

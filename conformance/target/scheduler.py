@@ -137,13 +137,13 @@ class CreateScheduler:
         return body
 
     def after_create(self, target: Target, record: CreateRecord) -> None:
-        """Track the snapshot an accepted create made on a known disk of the project."""
-        if record.outcome != ACCEPTED or record.snapshot_id is None or record.disk not in self._disks:
-            return
-        if record.path != target.collection_path:
+        """Track the snapshot an accepted create made in the project, whatever disk it named: one made of a
+        disk the run does not know (a target that should have refused it) still counts against the quota,
+        and may be what keeps a disk busy."""
+        if record.outcome != ACCEPTED or record.snapshot_id is None or record.path != target.collection_path:
             return
         with self._lock:
-            self.snapshots[record.snapshot_id] = Tracked(record.snapshot_id, record.disk, self.clock())
+            self.snapshots[record.snapshot_id] = Tracked(record.snapshot_id, record.disk or "", self.clock())
 
     # -- what the run asks ----------------------------------------------------------------------------
     @contextlib.contextmanager
