@@ -172,6 +172,9 @@ def test_whole_value_body_is_accepted(plan_run: PlanRun, key: str) -> None:
     planned = plan_run.bodies.get(key)
     if planned is None:
         pytest.skip(f"the contract gives no {key} body (no request example)")
+    if key == "whitespace" and planned.disk != "in-use":
+        in_use = plan_run.runtime.settings.flag("in_use_volume_id")
+        plan_run.runtime.ledger.skip("REQ-FORCE-TRUE", f"no in-use disk configured ({in_use})")
     plan_run.send(planned)
     plan_run.finish()
 
