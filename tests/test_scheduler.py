@@ -208,3 +208,28 @@ def test_the_disk_a_body_names_is_read_from_json_and_from_raw_bytes() -> None:
     assert disk_named(contract, None, b"\xff") is None
     assert disk_named(contract, {"snapshot": "x"}, None) is None
     assert with_disk(contract, body("d1", name="n"), "d3") == body("d3", name="n")
+
+
+def test_a_delete_refused_as_too_early_is_tried_a_few_times_then_given_up() -> None:
+    import httpx
+
+    contract = load_contract("huawei")
+    deletes: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(202, json={"snapshot": {"id": f"s{len(deletes)}-{time.monotonic_ns()}"}})
+        if request.method == "DELETE":
+            deletes.append(request.url.path)
+            message = "the snapshot is being created and cannot be deleted"
+            return httpx.Response(400, json={"error": {"code": "EVS.0001", "message": message}})
+        return httpx.Response(200, json={"snapshot": {"status": "available"}})
+
+    settings = TargetSettings("http://127.0.0.1:9", "p", "token-0123456789", DISKS[0].id)
+    rules = DiskRules(creating_per_disk=None, snapshots_per_project=1, settle_timeout_s=1)
+    with Target(contract, settings, transport=httpx.MockTransport(handler)) as target:
+        target.scheduler = CreateScheduler(contract, rules, available=(DISKS[0].id,), in_use=None)
+        target.create(body())
+        with pytest.raises(CapReached, match="DELETE refused: 400"):
+            target.create(body())
+    assert len(deletes) == 4

@@ -201,7 +201,9 @@ class Target:
 
         Every create goes through here, whatever the test or probe (``path`` names another project's
         collection): it is counted against the budget before it is sent, written to the journal, and its
-        outcome recorded. Raises ``BudgetExhausted`` before sending once the budget is spent.
+        outcome recorded. Raises ``BudgetExhausted`` before sending once the budget is spent. With a
+        ``scheduler`` set, it is asked first: it may wait for room on the disk the body names, or send the
+        body to another available disk.
         """
         self._check_sendable()
         if self.scheduler is not None:

@@ -43,6 +43,8 @@ from conformance.target.limited import limit_refusal
 from conformance.target.waiters import status_of, wait_for
 
 State = Literal["creating", "settled", "stuck", "deleting", "undeletable", "gone"]
+#: How often a DELETE refused as too early is tried again before the snapshot counts as not deletable.
+EARLY_DELETES = 3
 #: States in which a snapshot still counts against the caps (it exists, or may).
 _LIVE: frozenset[State] = frozenset({"creating", "settled", "stuck", "deleting", "undeletable"})
 
@@ -87,6 +89,8 @@ class Tracked:
     created_at: float
     state: State = "creating"
     note: str = ""
+    #: DELETEs the target refused as if the snapshot were still being made, after it read as settled.
+    early_deletes: int = 0
 
 
 @dataclass
@@ -110,8 +114,6 @@ class CreateScheduler:
     _disks: dict[str, _Disk] = field(default_factory=dict)
     _held: dict[str, int] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
-    #: Seconds spent waiting on the target (settling, deletion, pauses), for the run's figures.
-    waited_s: float = 0.0
 
     def __post_init__(self) -> None:
         for disk in (*self.available, *([self.in_use] if self.in_use else [])):
@@ -302,8 +304,9 @@ class CreateScheduler:
             snapshot.state = "deleting"
         elif response is not None and response.status == HTTPStatus.NOT_FOUND:
             snapshot.state, snapshot.note = "gone", "DELETE answered 404"
-        elif limit_refusal(delete) is not None:
+        elif limit_refusal(delete) is not None and snapshot.early_deletes < EARLY_DELETES:
             # Still being made after all (a read that lagged behind): wait for it again before the next try.
+            snapshot.early_deletes += 1
             snapshot.state = "creating"
         else:
             snapshot.state, snapshot.note = "undeletable", f"DELETE refused: {_answer(delete)}"
@@ -320,26 +323,20 @@ class CreateScheduler:
 
     def _wait(self, target: Target, snapshot: Tracked, until: Callable[[Exchange], bool]) -> Exchange:
         """Read ``snapshot`` until ``until`` holds or the settle timeout passes; the last read."""
-        started = self.clock()
-        try:
-            waited = wait_for(
-                lambda: target.get_snapshot(snapshot.id),
-                until,
-                timeout_s=self.rules.settle_timeout_s,
-                clock=self.clock,
-                sleep=self.sleep,
-            )
-        finally:
-            self.waited_s += self.clock() - started
+        waited = wait_for(
+            lambda: target.get_snapshot(snapshot.id),
+            until,
+            timeout_s=self.rules.settle_timeout_s,
+            clock=self.clock,
+            sleep=self.sleep,
+        )
         return waited.last
 
     def _pause_until(self, due: float) -> None:
         """Without reads: wait until ``due`` (the run's last create and the settle time)."""
         pause = due - self.clock()
-        if pause <= 0:
-            return
-        self.waited_s += pause
-        self.sleep(pause)
+        if pause > 0:
+            self.sleep(pause)
 
     def _prune(self, target: Target) -> None:
         """Forget snapshots the target has seen gone (a test deleted them, or cleanup did)."""
