@@ -352,11 +352,15 @@ class SuiteRuntime:
         volume_size: int | None = None,
         fail: bool = True,
         narrow: bool = True,
+        settled: bool = False,
     ) -> Judged:
-        """``verify`` that also gives the answer judged; ``fail=False`` records without failing the test."""
+        """``verify`` that also gives the answer judged; ``fail=False`` records without failing the test,
+        ``settled`` says the answer already went through ``outside_limits``."""
         from conformance.plugin.acceptance import judge
 
-        return judge(self, exchange, expectation, volume_size=volume_size, fail=fail, narrow=narrow)
+        return judge(
+            self, exchange, expectation, volume_size=volume_size, fail=fail, narrow=narrow, settled=settled
+        )
 
     def outside_limits(self, exchange: Exchange, expectation: Expectation) -> Exchange:
         """The answer to judge: ``exchange``, or, when a limit of the target may have refused it, the same

@@ -91,7 +91,7 @@ class PlanRun:
         expectation = self.expectation(planned, body, planned.carried)
         exchange = self.runtime.outside_limits(self.runtime.target.create(body), expectation)
         if _accepted(exchange):
-            self.judge(exchange, expectation)
+            self.judge(exchange, expectation, settled=True)
             self.observe_fields(planned.carried, exchange)
             return exchange, True
         self.refused.append(Refused(planned, disk, exchange, expectation))
@@ -117,9 +117,12 @@ class PlanRun:
             self.attempt(planned, disk, ())
         return self.bases[key]
 
-    def judge(self, exchange: Exchange, expectation: Expectation) -> Exchange:
-        """Judge an answer without failing the test yet; the answer judged (sent again after a limit)."""
-        judged = self.runtime.judge(exchange, expectation, fail=False, narrow=False)
+    def judge(self, exchange: Exchange, expectation: Expectation, *, settled: bool = False) -> Exchange:
+        """Judge an answer without failing the test yet; the answer judged (sent again after a limit).
+
+        ``settled``: the answer already went through ``outside_limits`` (no second sending).
+        """
+        judged = self.runtime.judge(exchange, expectation, fail=False, narrow=False, settled=settled)
         self.failures += judged.failures
         return judged.exchange
 
@@ -146,7 +149,7 @@ def plan_run(evs_runtime: SuiteRuntime) -> Iterator[PlanRun]:
         # The split test did not run in this process, or stopped (budget, time): the refusal is charged as
         # it came, unsplit, so that no refused valid body goes unjudged.
         with contextlib.suppress(pytest.skip.Exception):
-            evs_runtime.judge(left.exchange, left.expectation, fail=False, narrow=False)
+            evs_runtime.judge(left.exchange, left.expectation, fail=False, narrow=False, settled=True)
 
 
 @pytest.mark.requirement("OP-ACCEPT", *FIELDS, *ACCEPTED_CREATE, *RESPONSE_CHECKS, *LIFECYCLE)
@@ -191,7 +194,8 @@ def test_reserved_name_prefix_is_probed_once(plan_run: PlanRun) -> None:
     prefix = str(rule.schema["x-reserved-prefixes"][0])
     reason = f"names starting with {prefix!r} are reserved for backups ({rule.source}); probed with {name!r}"
     silent = expect_silent("ADV-AUTOBK", reason)
-    plan_run.judge(plan_run.runtime.outside_limits(plan_run.runtime.target.create(body), silent), silent)
+    answer = plan_run.runtime.outside_limits(plan_run.runtime.target.create(body), silent)
+    plan_run.judge(answer, silent, settled=True)
     plan_run.finish()
 
 
@@ -210,7 +214,7 @@ def _split(run: PlanRun, refused: Refused) -> None:
     expectation = refused.expectation
     if not planned.carried or not run.base_accepted(planned, disk):
         # The minimal body is refused too: that is the body's own requirement, judged on its own answer.
-        run.judge(refused.exchange, expectation)
+        run.judge(refused.exchange, expectation, settled=True)
         return
     carried = planned.carried
     blamed = (
@@ -227,7 +231,7 @@ def _split(run: PlanRun, refused: Refused) -> None:
         expectation = dataclasses.replace(
             expectation, requirement=charged[0], reason=f"{expectation.reason}; the target refuses {fields}"
         )
-    run.judge(refused.exchange, expectation)
+    run.judge(refused.exchange, expectation, settled=True)
 
 
 def _refuses(
