@@ -128,3 +128,23 @@ def test_a_create_only_target_with_a_busy_disk_rule_is_sent_again_after_the_sett
         rid: v for rid, v in conformant_verdicts().items() if not rid.startswith("LIFE-")
     }
     assert any("it was accepted: a limit of the target" in o for o in observations(report))
+
+
+def test_creates_spread_over_every_available_disk_given(tmp_path: Path) -> None:
+    from conformance.mock.config import VolumeSeed
+
+    second = VolumeSeed("1b0e5c1a-0d5e-4c8e-9f3c-6e0a2d4b7c11", "available", 40)
+    disks = (*MockConfig().volumes, second)
+    with limited_mock(volumes=disks, limits="huawei", time_scale=SCALED) as mock:
+        result, report = run(
+            mock, tmp_path, "--volume-id", second.id, "--max-creates", "6", "--examples", "1"
+        )
+        left = left_on(mock)
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert verdicts(report) == conformant_verdicts()
+    lines = [
+        json.loads(line) for line in (tmp_path / "creates.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    used = {line["disk"] for line in lines if line.get("e") == "sent"}
+    assert {mock.available_volume_id, second.id} <= used
+    assert left == []
