@@ -45,7 +45,7 @@ class PlannedBody:
     """One create of the plan: its disk, the fields it always sends, and the classes each field carries.
 
     ``base`` holds what a split keeps in every body (``force: true`` on the in-use disk); ``focus`` is the
-    requirement an unexplained refusal is charged to; ``probe`` marks a body the document is silent on.
+    requirement an unexplained refusal is charged to.
     """
 
     key: str
@@ -54,7 +54,6 @@ class PlannedBody:
     carried: tuple[Carried, ...] = ()
     base: Mapping[str, JSON] = field(default_factory=dict)
     focus: str = "OP-ACCEPT"
-    probe: bool = False
 
     def body(self, contract: Contract, disk_id: str, carried: Sequence[Carried] | None = None) -> JSON:
         """The request body for ``disk_id``, with ``carried`` fields (default: all of this body's)."""
@@ -63,12 +62,6 @@ class PlannedBody:
         for item in fields:
             snapshot[item.field] = item.value()
         return {contract.snapshot_key: snapshot}
-
-    def describe(self) -> str:
-        """One line per field: what it carries."""
-        parts = [f"{item.field}: {item.labels}" for item in self.carried]
-        base = [f"{name} = {value!r}" for name, value in self.base.items()]
-        return "; ".join([*base, *parts]) or "volume_id only"
 
 
 def _whole(field_name: str, part: Part, *, is_map: bool = False) -> Carried:
@@ -128,7 +121,6 @@ def plan(contract: Contract, *, in_use: bool) -> tuple[PlannedBody, ...]:
                 "available",
                 (_whole("name", part),),
                 focus="ADV-AUTOBK",
-                probe=True,
             )
         )
     return tuple(bodies)
@@ -162,8 +154,3 @@ def _by_kind(parts: Sequence[Part], order: Sequence[str]) -> list[Part | None]:
 
 def _present(*fields: tuple[str, Part | None]) -> tuple[Carried, ...]:
     return tuple(_whole(name, part, is_map=name == "metadata") for name, part in fields if part is not None)
-
-
-def creates_on_a_conformant_target(contract: Contract, *, in_use: bool) -> int:
-    """How many snapshots the plan makes on a target that accepts every valid body."""
-    return len(plan(contract, in_use=in_use))
