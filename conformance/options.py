@@ -29,6 +29,16 @@ DEFAULT_MAX_CREATES = 60
 #: The overall time bound of a run against an endpoint when none is given: a run that should take minutes
 #: never goes on for hours unnoticed.
 DEFAULT_DEADLINE_S = 7200.0
+#: How long a new snapshot may take to settle on an endpoint (Huawei EVS: "usually several minutes"), and on
+#: the embedded mock, which settles at once unless a quirk keeps it creating.
+DEFAULT_SETTLE_TIMEOUT_S, MOCK_SETTLE_TIMEOUT_S = 600.0, 30.0
+#: What a snapshot usually takes to settle on an endpoint, for estimates and create-only pauses: three
+#: minutes, Huawei EVS's "several minutes".
+DEFAULT_SETTLE_TIME_S = 180.0
+#: The run's limits on an endpoint when none are given: one snapshot being made per disk at a time (Huawei
+#: EVS makes one at a time), three live per disk (EVS keeps seven legacy snapshots per disk, the project's
+#: own included), five live in the project (half of Cinder's default quota of ten).
+DEFAULT_CREATING_PER_DISK, DEFAULT_SNAPSHOTS_PER_DISK, DEFAULT_SNAPSHOTS_PER_PROJECT = 1, 3, 5
 API_VERSIONS = ("v2", "v3")
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
@@ -253,14 +263,34 @@ _TABLE = (
            _number(minimum=0, maximum=1_000_000, integer=True), group="budget", metavar="N"),
     Option("lifecycle", "Read back, wait for and delete created snapshots (off: create-only targets).",
            boolean, default=True, kind="flag", negated=True, group="budget"),
-    Option("settle_timeout", "Seconds a new snapshot may take to leave its initial status.",
-           _number(minimum=0, maximum=_DAY_S), default=30.0, group="budget", metavar=_SECONDS),
+    Option("settle_timeout", "Seconds a new snapshot may take to leave its initial status (and to be gone "
+           f"once deleted). Default on an endpoint: {DEFAULT_SETTLE_TIMEOUT_S:g}; "
+           f"{MOCK_SETTLE_TIMEOUT_S:g} on the embedded mock.",
+           _number(minimum=0, maximum=_DAY_S), group="budget", metavar=_SECONDS),
     Option("cleanup", "Delete, at the end, what the run created (off: the report lists what was left).",
            boolean, default=True, kind="flag", negated=True, group="budget"),
-    Option("cleanup_timeout", "Seconds cleanup may take in all.", _number(minimum=0, maximum=_DAY_S),
-           default=60.0, group="budget", metavar=_SECONDS),
+    Option("cleanup_timeout", "Seconds cleanup may take in all (it waits for snapshots still being made).",
+           _number(minimum=0, maximum=_DAY_S), default=900.0, group="budget", metavar=_SECONDS),
     Option("dry_run", "Print the plan (requirements, requests, creates) and send nothing.", boolean,
            default=False, kind="flag", group="budget"),
+    # -- the target's limits -------------------------------------------------------------------------
+    Option("creating_per_disk", "Most of the run's snapshots being created at once on one disk; the next "
+           "create on the disk waits until one has settled (0: no limit). Default on an endpoint: "
+           f"{DEFAULT_CREATING_PER_DISK} (Huawei EVS makes one snapshot of a disk at a time); none on the "
+           "embedded mock.", _number(minimum=0, maximum=1000, integer=True), group="limits", metavar="N"),
+    Option("snapshots_per_disk", "Most of the run's snapshots alive at once on one disk; the run deletes as "
+           f"it goes to stay under it (0: no cap). Default on an endpoint: {DEFAULT_SNAPSHOTS_PER_DISK} (EVS "
+           "keeps seven legacy snapshots per disk, the project's own included); none on the embedded mock.",
+           _number(minimum=0, maximum=1_000_000, integer=True), group="limits", metavar="N"),
+    Option("snapshots_per_project", "Most of the run's snapshots alive at once in the project (0: no cap). "
+           f"Default on an endpoint: {DEFAULT_SNAPSHOTS_PER_PROJECT} (half of Cinder's default quota of 10); "
+           "none on the embedded mock.",
+           _number(minimum=0, maximum=1_000_000, integer=True), group="limits", metavar="N"),
+    Option("settle_time", "Seconds a snapshot usually takes to settle on the target: the time --dry-run "
+           "estimates with and, with --no-lifecycle, the wait before a refused valid body is sent again (the "
+           "disk may have been busy). Default on an "
+           f"endpoint: {DEFAULT_SETTLE_TIME_S:g} (Huawei EVS: several minutes); 0 on the embedded mock.",
+           _number(minimum=0, maximum=_DAY_S), group="limits", metavar=_SECONDS),
     # -- what runs ----------------------------------------------------------------------------------
     Option("examples", "Cases per property test.", _number(minimum=1, maximum=100_000, integer=True),
            default=100, group="run", metavar="N"),

@@ -171,7 +171,7 @@ def exchange_from_entry(entry: Mapping[str, Any]) -> Exchange:
         if is_json and body is not None:
             try:
                 document = json.loads(body)
-            except ValueError:
+            except (ValueError, RecursionError):
                 is_json = False
         sent = SentRequest(
             method=str(request["method"]),

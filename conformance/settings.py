@@ -19,7 +19,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from conformance.errors import UsageError
-from conformance.options import DEFAULT_DEADLINE_S, DEFAULT_MAX_CREATES, OPTIONS, Option
+from conformance.options import (
+    DEFAULT_CREATING_PER_DISK,
+    DEFAULT_DEADLINE_S,
+    DEFAULT_MAX_CREATES,
+    DEFAULT_SETTLE_TIME_S,
+    DEFAULT_SETTLE_TIMEOUT_S,
+    DEFAULT_SNAPSHOTS_PER_DISK,
+    DEFAULT_SNAPSHOTS_PER_PROJECT,
+    MOCK_SETTLE_TIMEOUT_S,
+    OPTIONS,
+    Option,
+)
 
 if TYPE_CHECKING:
     from conformance.auth import PasswordCredentials, TokenSource
@@ -116,7 +127,7 @@ class RunSettings:
     examples: int = OPTIONS["examples"].default
     seed: int | None = None
     lifecycle: bool = OPTIONS["lifecycle"].default
-    settle_timeout_s: float = OPTIONS["settle_timeout"].default
+    settle_timeout_s: float = MOCK_SETTLE_TIMEOUT_S
     mock_quirks: tuple[str, ...] = ()
     max_creates: int | None = None
     #: Shrink failing generated cases to minimal ones (slower when many requirements fail).
@@ -131,6 +142,13 @@ class RunSettings:
     cleanup_timeout_s: float = OPTIONS["cleanup_timeout"].default
     #: Print the plan and send nothing.
     dry_run: bool = False
+    #: The run's snapshots being created at once on one disk (None: no limit).
+    creating_per_disk: int | None = None
+    #: The run's snapshots alive at once on one disk, and in the project (None: no cap).
+    snapshots_per_disk: int | None = None
+    snapshots_per_project: int | None = None
+    #: What a snapshot usually takes to settle on the target (estimates; pauses without lifecycle reads).
+    settle_time_s: float = 0.0
     #: pytest-xdist worker processes.
     workers: int = OPTIONS["workers"].default
     #: Only these requirements (IDs or shell patterns); empty: every one.
@@ -228,6 +246,7 @@ def build(resolved: Resolved, *, spell: Spell, front_end: str = "cli") -> RunSet
     max_creates = values["max_creates"]
     if max_creates is None and target is not None:
         max_creates = DEFAULT_MAX_CREATES
+    limits = _limits(values, endpoint=target is not None)
     return RunSettings(
         profile=values["profile"],
         target=target,
@@ -236,7 +255,7 @@ def build(resolved: Resolved, *, spell: Spell, front_end: str = "cli") -> RunSet
         examples=values["examples"],
         seed=values["seed"],
         lifecycle=values["lifecycle"],
-        settle_timeout_s=values["settle_timeout"],
+        settle_timeout_s=limits["settle_timeout"],
         mock_quirks=values["mock_quirk"],
         max_creates=max_creates,
         shrink=values["shrink"],
@@ -245,12 +264,46 @@ def build(resolved: Resolved, *, spell: Spell, front_end: str = "cli") -> RunSet
         cleanup=values["cleanup"],
         cleanup_timeout_s=values["cleanup_timeout"],
         dry_run=values["dry_run"],
+        creating_per_disk=limits["creating_per_disk"],
+        snapshots_per_disk=limits["snapshots_per_disk"],
+        snapshots_per_project=limits["snapshots_per_project"],
+        settle_time_s=limits["settle_time"],
         workers=values["workers"],
         requirements=_selected(values["requirements"], spell(OPTIONS["requirements"])),
         fail_on_skip=values["fail_on_skip"],
         min_reached=values["min_reached"],
         front_end=front_end,
     )
+
+
+def _limits(values: Mapping[str, Any], *, endpoint: bool) -> dict[str, Any]:
+    """The target's limits the run keeps: those given (0 lifts one), else the defaults for where it runs.
+
+    An endpoint gets limits that fit Huawei EVS and Cinder; the embedded mock, which refuses nothing for
+    capacity, none. Without reads and deletes (``--no-lifecycle``) the run cannot delete to stay under a
+    cap, so only caps given explicitly are kept (each then bounds the run's creates).
+    """
+    defaults = {
+        "creating_per_disk": DEFAULT_CREATING_PER_DISK if endpoint else None,
+        "snapshots_per_disk": DEFAULT_SNAPSHOTS_PER_DISK if endpoint and values["lifecycle"] else None,
+        "snapshots_per_project": DEFAULT_SNAPSHOTS_PER_PROJECT if endpoint and values["lifecycle"] else None,
+    }
+    chosen: dict[str, Any] = {
+        name: default if values[name] is None else (values[name] or None)
+        for name, default in defaults.items()
+    }
+    chosen["settle_time"] = (
+        values["settle_time"]
+        if values["settle_time"] is not None
+        else DEFAULT_SETTLE_TIME_S
+        if endpoint
+        else 0.0
+    )
+    timeout = values["settle_timeout"]
+    chosen["settle_timeout"] = (
+        timeout if timeout is not None else DEFAULT_SETTLE_TIMEOUT_S if endpoint else MOCK_SETTLE_TIMEOUT_S
+    )
+    return chosen
 
 
 def _selected(patterns: tuple[str, ...], flag: str) -> tuple[str, ...]:

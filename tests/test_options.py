@@ -57,6 +57,10 @@ def samples(files: dict[str, Path], tmp_path: Path) -> dict[str, tuple[Any, Any]
         "max_creates": ("6", 6),
         "lifecycle": (False, False),
         "settle_timeout": ("90", 90.0),
+        "creating_per_disk": ("2", 2),
+        "snapshots_per_disk": ("4", 4),
+        "snapshots_per_project": ("0", 0),
+        "settle_time": ("60", 60.0),
         "cleanup": (False, False),
         "cleanup_timeout": ("15", 15.0),
         "dry_run": (True, True),
@@ -276,3 +280,46 @@ def test_numbers_that_make_no_sense_are_refused(option: Option, raw: str) -> Non
 def test_numbers_within_bounds_are_taken(option: Option) -> None:
     value = option.parse("1", option.flag)
     assert math.isfinite(value)
+
+
+# -- defaults that depend on where the run goes -----------------------------------------------------------
+def _built(given: dict[str, Any], tmp_path: Path) -> Any:
+    from conformance.settings import build
+
+    resolved = config.resolve(given, {}, cwd=tmp_path, spell=cli_spell)
+    return build(resolved, spell=cli_spell)
+
+
+ENDPOINT = {
+    "base_url": "http://127.0.0.1:9",
+    "project_id": "p",
+    "volume_id": ("v",),
+    "token": "token-0123456789",
+}
+
+
+def test_an_endpoint_gets_limits_that_fit_huawei_and_cinder_and_the_mock_none(tmp_path: Path) -> None:
+    endpoint = _built(dict(ENDPOINT), tmp_path)
+    assert (endpoint.creating_per_disk, endpoint.snapshots_per_disk, endpoint.snapshots_per_project) == (
+        1,
+        3,
+        5,
+    )
+    assert (endpoint.settle_timeout_s, endpoint.settle_time_s) == (600.0, 180.0)
+    mock = _built({}, tmp_path)
+    assert (mock.creating_per_disk, mock.snapshots_per_disk, mock.snapshots_per_project) == (None, None, None)
+    assert (mock.settle_timeout_s, mock.settle_time_s) == (30.0, 0.0)
+
+
+def test_zero_lifts_a_limit_and_a_given_value_is_kept(tmp_path: Path) -> None:
+    given = {**ENDPOINT, "creating_per_disk": 0, "snapshots_per_disk": 7, "settle_timeout": 45.0}
+    built = _built(given, tmp_path)
+    assert (built.creating_per_disk, built.snapshots_per_disk, built.snapshots_per_project) == (None, 7, 5)
+    assert built.settle_timeout_s == 45.0
+
+
+def test_without_reads_and_deletes_only_caps_given_are_kept(tmp_path: Path) -> None:
+    built = _built({**ENDPOINT, "lifecycle": False}, tmp_path)
+    assert (built.creating_per_disk, built.snapshots_per_disk, built.snapshots_per_project) == (1, None, None)
+    kept = _built({**ENDPOINT, "lifecycle": False, "snapshots_per_project": 8}, tmp_path)
+    assert kept.snapshots_per_project == 8

@@ -139,5 +139,6 @@ def parsed_body(body: bytes) -> tuple[bool, JSON]:
     """``(True, value)`` when ``body`` is JSON, ``(False, None)`` otherwise."""
     try:
         return True, json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        # Nesting deeper than the parser's stack is no JSON a reader can use.
         return False, None

@@ -133,7 +133,8 @@ def pytest_args(settings: RunSettings, *, verbose: bool) -> list[str]:
     args += ["-v"] if verbose else ["-p", "no:terminal"]
     # Allure results and junit.xml are views of conformance.json, written by the plugin from the one result.
     if not settings.dry_run and settings.workers > 1:
-        args += ["-p", "xdist.plugin", "-n", str(settings.workers)]
+        # loadgroup keeps the planned creates, which share what they found, on one worker.
+        args += ["-p", "xdist.plugin", "-n", str(settings.workers), "--dist", "loadgroup"]
     return args
 
 

@@ -2,8 +2,9 @@
 
 Its parts: ``options`` (the ``--evs-*`` options, from the one option table), ``hooks`` (settings in, tests
 ordered and planned, outcomes into the ledger, reports out), ``fixtures`` (what the suite's tests use),
-``runtime`` (one process's state), ``budget``, ``cleanup``, ``plan`` and ``redaction``. pytest finds the hooks
-and fixtures on this module, so they are imported here.
+``runtime`` (one process's state), ``acceptance`` (judging a create that should be accepted), ``budget``,
+``cleanup``, ``plan`` and ``redaction``. pytest finds the hooks and fixtures on this module, so they are
+imported here.
 
 Example::
 

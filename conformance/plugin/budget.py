@@ -1,9 +1,11 @@
 """Spending a create budget well: reach every requirement first, then share what is left between generators.
 
-With ``--max-creates`` the run is reordered so that each requirement's most focused plain test runs before
-any other (those are cheap and reach everything), then the tests whose cases are expected to be refused
-(plain, then property tests), then those expected to create, the property tests last with their example
-counts scaled to the creates left. Without a budget the order is the suite's own.
+With ``--max-creates`` the run is reordered: the plain tests whose cases are expected to be refused first
+(they make nothing on a conformant target, so no disk is busy yet), then the planned creates (tests marked
+``creates("plan")``, which reach every requirement that needs a snapshot made), then any other plain test that
+is the most focused way to reach a requirement, then the probes of what the document is silent on (marked
+``creates("probe")``: a conformant target may accept them), then everything else, the property tests last
+with their example counts scaled to the creates left. Without a budget the order is the suite's own.
 
 Example::
 
@@ -28,6 +30,9 @@ IdsOf = Callable[[pytest.Item], tuple[str, ...]]
 ACCEPTED_REQUIREMENTS = frozenset({*ACCEPTED_CREATE, "REQ-FORCE-TRUE"})
 #: What a skipped test says when the budget ran out; ``{limit}`` is the run's ``--max-creates``.
 EXHAUSTED_REASON = "create budget exhausted ({flag} {limit})"
+#: The marker naming how a test creates: ``plan`` (the planned creates) or ``probe`` (a silent case).
+CREATES_MARKER = "creates"
+PLAN, PROBE = "plan", "probe"
 
 
 def exhausted_reason(limit: int | None, flag: str = "--max-creates") -> str:
@@ -50,26 +55,38 @@ def _creating(item: pytest.Item, ids_of: IdsOf) -> bool:
     return bool(ACCEPTED_REQUIREMENTS.intersection(ids_of(item)))
 
 
+def creates_kind(item: pytest.Item) -> str | None:
+    """How a test says it creates (``plan`` or ``probe``), or None when it does not say."""
+    mark = item.get_closest_marker(CREATES_MARKER)
+    return str(mark.args[0]) if mark is not None and mark.args else None
+
+
 def budget_order(items: Sequence[pytest.Item], ids_of: IdsOf) -> list[pytest.Item]:
     """The tests in the order that reaches every requirement soonest; ties keep the suite's order."""
     position = {id(item): index for index, item in enumerate(items)}
-    plain = [item for item in items if ids_of(item) and not is_property_test(item)]
+    kinds = {id(item): creates_kind(item) for item in items}
+    planned = [item for item in items if kinds[id(item)] == PLAN]
+    probes = [item for item in items if kinds[id(item)] == PROBE]
+    plain = [
+        item for item in items if ids_of(item) and not is_property_test(item) and kinds[id(item)] is None
+    ]
+    refusals = [item for item in plain if not _creating(item, ids_of)]
+    reached = {requirement for item in [*refusals, *planned] for requirement in ids_of(item)}
     focused: dict[int, pytest.Item] = {}
-    reached: set[str] = set()
-    # The test with the fewest requirements is the cheapest way to reach one; prefer those.
+    # The test with the fewest requirements is the cheapest way to reach one the plan does not; prefer those.
     for item in sorted(plain, key=lambda i: (len(ids_of(i)), position[id(i)])):
-        if not set(ids_of(item)) <= reached:
+        if _creating(item, ids_of) and not set(ids_of(item)) <= reached:
             focused[id(item)] = item
             reached.update(ids_of(item))
-    # Within each stage, tests expected to be refused first: once the budget is spent no create is sent.
-    first = sorted(focused.values(), key=lambda i: (_creating(i, ids_of), position[id(i)]))
+    first = [*refusals, *planned, *sorted(focused.values(), key=lambda i: position[id(i)]), *probes]
+    taken = {id(item) for item in first}
 
     def stage(item: pytest.Item) -> int:
         # Once the budget is spent no create is sent at all (a refusal is expected, but a faulty target
         # could accept), so the tests expected to be refused go before those expected to create.
-        return 1 + 2 * _creating(item, ids_of) + is_property_test(item)
+        return 2 * _creating(item, ids_of) + is_property_test(item)
 
-    rest = sorted((i for i in items if id(i) not in focused), key=lambda i: (stage(i), position[id(i)]))
+    rest = sorted((i for i in items if id(i) not in taken), key=lambda i: (stage(i), position[id(i)]))
     return first + rest
 
 
@@ -93,10 +110,14 @@ class BudgetPlanner:
 
 
 def estimate(items: Sequence[pytest.Item], ids_of: IdsOf, *, examples: int) -> tuple[int, int]:
-    """About how many requests and creates the tests send on a conformant target (before any budget)."""
+    """About how many requests and creates the tests send on a conformant target (before any budget),
+    the planned creates left out (``conformance.creates.plan`` counts those)."""
     requests = creates = 0
     for item in items:
         ids = ids_of(item)
+        if creates_kind(item) == PLAN:
+            requests += 2
+            continue
         if is_property_test(item):
             requests += examples
             creates += examples if creates_per_example(item, ids) else 0

@@ -23,7 +23,7 @@ import pytest
 from conformance.errors import ToolError
 from conformance.journal import JOURNAL, settle_previous_journal
 from conformance.plugin import options as plugin_options
-from conformance.plugin.budget import BudgetPlanner, budget_order, exhausted_reason
+from conformance.plugin.budget import CREATES_MARKER, BudgetPlanner, budget_order, exhausted_reason
 from conformance.plugin.interrupts import Interrupts, watch_parent
 from conformance.plugin.redaction import redact_test_report, scrub_listed
 from conformance.plugin.runtime import HAR_DIR, LEDGER_DIR, SuiteRuntime
@@ -94,6 +94,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{MARKER}(*ids): the requirement IDs of the catalogue that the test exercises"
     )
+    config.addinivalue_line(
+        "markers",
+        f"{CREATES_MARKER}(kind): the test makes the planned creates (plan) or probes a silence (probe)",
+    )
+    # The planned creates share state in one process; pytest-xdist keeps a group on one worker.
+    config.addinivalue_line("markers", "xdist_group(name): run the tests of a group on one worker")
     workerinput = getattr(config, "workerinput", None)
     try:
         settings = _settings(config, workerinput)

@@ -31,7 +31,9 @@ if TYPE_CHECKING:
 
     from conformance.checks.model import Expectation, Outcome
     from conformance.oracle import Volumes
+    from conformance.plugin.acceptance import Judged
     from conformance.requirements import Requirement
+    from conformance.target.scheduler import CreateScheduler
 
 #: Folders of the reports where each process of a run writes its part, merged at the end.
 LEDGER_DIR, HAR_DIR = ".ledger", ".har"
@@ -121,6 +123,8 @@ class SuiteRuntime:
         self._contract: Contract | None = None
         self._target: SuiteTarget | None = None
         self._volumes: Volumes | None = None
+        #: Keeps the run's creates within the target's limits (None on the embedded mock, which has none).
+        self.scheduler: CreateScheduler | None = None
         self._mock: Any = None
         self._test_ids: tuple[str, ...] = ()
         self._har: HarWriter | None = None
@@ -213,11 +217,10 @@ class SuiteRuntime:
         from conformance.oracle import Volumes
         from conformance.target import DiskApiMissing, verify_disks
 
-        available = target_settings.available_volume_id
         try:
             disks, unverified = verify_disks(
                 self._target,
-                () if available is None else (available,),
+                target_settings.available_volume_ids,
                 target_settings.in_use_volume_id,
                 disk_api_optional=not self.settings.lifecycle,
             )
@@ -240,6 +243,26 @@ class SuiteRuntime:
             # Said in the report: what pre-flight could not check, and the start of the answer it got.
             described["disks_unverified"] = unverified
         self.ledger.describe(described)
+        if not target_settings.embedded_mock:
+            self.scheduler = self._scheduler(target_settings)
+            self._target.scheduler = self.scheduler
+
+    def _scheduler(self, target: TargetSettings) -> CreateScheduler:
+        """The target's limits as the run keeps them (see ``conformance.target.scheduler``)."""
+        from conformance.target.scheduler import CreateScheduler, DiskRules
+
+        settings = self.settings
+        rules = DiskRules(
+            creating_per_disk=settings.creating_per_disk,
+            snapshots_per_disk=settings.snapshots_per_disk,
+            snapshots_per_project=settings.snapshots_per_project,
+            settle_timeout_s=settings.settle_timeout_s,
+            lifecycle=settings.lifecycle,
+            settle_time_s=settings.settle_time_s,
+        )
+        return CreateScheduler(
+            self.contract, rules, available=target.available_volume_ids, in_use=target.in_use_volume_id
+        )
 
     def _pacer(self, target: TargetSettings) -> Any:
         """One rate limit for the whole run: the processes of a parallel run share it through a file."""
@@ -361,22 +384,51 @@ class SuiteRuntime:
     def verify(
         self, exchange: Exchange, expectation: Expectation, *, volume_size: int | None = None
     ) -> Outcome:
-        """Check a create exchange against the contract and the expectation; fail the test on violations."""
-        from conformance.checks import CheckContext, check_create
+        """Check a create exchange against the contract and the expectation; fail the test on violations.
 
-        if volume_size is None:
-            volume_size = self._size_of_named_volume(exchange)
-        context = CheckContext(self.contract, expectation, volume_size, self.seen_ids)
-        return self.conclude(check_create(exchange, context), exchange)
+        A refusal a limit of the target may explain is sent again first, and a refused body of several
+        fields is narrowed to the field refused (``conformance.plugin.acceptance``).
+        """
+        return self.judge(exchange, expectation, volume_size=volume_size).outcome
 
-    def conclude(self, outcome: Outcome, exchange: Exchange) -> Outcome:
-        """Record an outcome in the ledger and fail the running test when it holds violations."""
+    def judge(
+        self,
+        exchange: Exchange,
+        expectation: Expectation,
+        *,
+        volume_size: int | None = None,
+        fail: bool = True,
+        narrow: bool = True,
+        settled: bool = False,
+    ) -> Judged:
+        """``verify`` that also gives the answer judged; ``fail=False`` records without failing the test,
+        ``settled`` says the answer already went through ``outside_limits``."""
+        from conformance.plugin.acceptance import judge
+
+        return judge(
+            self, exchange, expectation, volume_size=volume_size, fail=fail, narrow=narrow, settled=settled
+        )
+
+    def outside_limits(self, exchange: Exchange, expectation: Expectation) -> Exchange:
+        """The answer to judge: ``exchange``, or, when a limit of the target may have refused it, the same
+        request sent again once nothing of the run is pending (a skip when a limit still refuses it)."""
+        from conformance.plugin.acceptance import outside_limits
+
+        return outside_limits(self, exchange, expectation)
+
+    def conclude(self, outcome: Outcome, exchange: Exchange, *, fail: bool = True) -> Outcome:
+        """Record an outcome in the ledger; fail the running test when it holds violations (and ``fail``)."""
         self.ledger.record(outcome, exchange, test=self.ledger.current_test)
-        if outcome.violations:
-            pytest.fail(self.redactor(failure_message(outcome, exchange)), pytrace=False)
+        if outcome.violations and fail:
+            pytest.fail(self.failure_text(outcome, exchange), pytrace=False)
         return outcome
 
-    def _size_of_named_volume(self, exchange: Exchange) -> int | None:
+    def failure_text(self, outcome: Outcome, exchange: Exchange) -> str:
+        """What a failing test prints for ``outcome``, secrets masked."""
+        return self.redactor(failure_message(outcome, exchange))
+
+    def size_of_named_volume(self, exchange: Exchange) -> int | None:
+        """The size of the disk a create's body names, when the run knows it."""
         body: Any = exchange.request.json_body
         try:
             volume_id = body[self.contract.snapshot_key]["volume_id"]

@@ -1,6 +1,7 @@
-"""Force against a busy (attaching or in-use) disk: omitted and false are refused, true is accepted.
+"""Force against a busy (attaching or in-use) disk: omitted and false are refused.
 
-Skipped, with that reason, when the run was given no in-use disk.
+Skipped, with that reason, when the run was given no in-use disk. Force true on it is accepted: one of the
+planned creates shows that (``test_create_plan.py``).
 """
 
 from __future__ import annotations
@@ -52,15 +53,3 @@ def test_force_false_is_refused_for_a_busy_disk(
 ) -> None:
     snapshot = {"volume_id": evs_in_use_volume, "force": False}
     _create(evs_contract, evs_target, evs_volumes, evs_verify, snapshot, "REQ-FORCE-FALSE")
-
-
-@pytest.mark.requirement("REQ-FORCE-TRUE")
-def test_force_true_is_accepted_for_a_busy_disk(
-    evs_contract: Contract,
-    evs_target: Target,
-    evs_volumes: Volumes,
-    evs_verify: Verify,
-    evs_in_use_volume: str,
-) -> None:
-    snapshot = {"volume_id": evs_in_use_volume, "force": True}
-    _create(evs_contract, evs_target, evs_volumes, evs_verify, snapshot, "REQ-FORCE-TRUE")

@@ -1,7 +1,9 @@
 """Negative creates: bodies the document rules out get its refusal, with its error envelope, never a 5xx.
 
 Every case is read from the contract (limits, types, the refusal per kind); where the document is silent
-(null for an optional field, unknown fields) the answer is recorded as information, not judged.
+(null for an optional field, unknown fields) the answer is recorded as information, not judged. Those silent
+probes may make a snapshot, so they run after the planned creates (``creates("probe")``); a value the
+contract accepts is left to the planned bodies, which carry every class of valid value.
 """
 
 from __future__ import annotations
@@ -127,6 +129,7 @@ def test_description_over_the_limit_is_refused(
 )
 @pytest.mark.parametrize("value", OTHER_TYPES, ids=repr)
 @pytest.mark.requirement(*REFUSAL_CHECKS)
+@pytest.mark.creates("probe")
 def test_field_of_another_type_gets_the_documented_answer(
     evs_contract: Contract,
     evs_target: Target,
@@ -137,6 +140,8 @@ def test_field_of_another_type_gets_the_documented_answer(
     value: JSON,
 ) -> None:
     body = {evs_contract.snapshot_key: {"volume_id": _available(evs_volumes), field: value}}
+    if expect(evs_contract, body, evs_volumes).outcome == "accept":
+        pytest.skip(f"{field} = {json.dumps(value)} is valid: the planned bodies carry such values")
     _send(evs_contract, evs_target, evs_volumes, evs_verify, body, requirement)
 
 
@@ -196,6 +201,7 @@ def test_non_json_numbers_are_refused(
 
 @pytest.mark.requirement("RSP-STATUS-CODES", "RSP-NO-5XX", "RSP-CONTENT-TYPE")
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
+@pytest.mark.creates("probe")
 def test_json_labelled_otherwise_is_not_a_server_error(
     evs_contract: Contract, evs_target: Target, evs_volumes: Volumes, evs_verify: Verify, content_type: str
 ) -> None:
@@ -208,6 +214,7 @@ def test_json_labelled_otherwise_is_not_a_server_error(
 
 @pytest.mark.requirement("REQ-SNAPSHOT", "RSP-NO-5XX")
 @pytest.mark.parametrize("where", ["snapshot", "top-level"])
+@pytest.mark.creates("probe")
 def test_unknown_fields_are_recorded_not_judged(
     evs_contract: Contract, evs_target: Target, evs_volumes: Volumes, evs_verify: Verify, where: str
 ) -> None:

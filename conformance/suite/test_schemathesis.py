@@ -333,7 +333,7 @@ def parsed_json(raw: bytes) -> JSON:
     """The JSON value ``raw`` holds, or ``NO_BODY`` when it holds none."""
     try:
         return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return NO_BODY
 
 

@@ -1,7 +1,8 @@
 """The HTTP side of the suite: the target's client, its pacing, TLS, and the disk pre-flight.
 
 ``client`` sends and records exchanges (``Target``); ``pacing`` spaces requests and reads Retry-After; ``tls``
-builds the verification every client of a run uses; ``preflight`` checks the disks a run was given.
+builds the verification every client of a run uses; ``preflight`` checks the disks a run was given;
+``scheduler`` keeps a cloud's limits around every create and ``limited`` recognises its refusals for capacity.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Final
+from typing import Any, Final, Protocol
 from urllib.parse import quote
 
 import httpx
@@ -113,6 +113,16 @@ class _BodyFailure(Exception):
         self.timed_out = timed_out
 
 
+class CreateGate(Protocol):
+    """Asked before and after every create (``conformance.target.scheduler`` keeps a cloud's limits)."""
+
+    def before_create(self, target: Target, body: Any, raw: bytes | None) -> Any:
+        """Wait until the create may go; the body to send. Raises ``NotSent`` when it may not go."""
+        ...
+
+    def after_create(self, target: Target, record: CreateRecord) -> None: ...
+
+
 @dataclass(frozen=True)
 class _Delivery:
     received: Received | None
@@ -158,6 +168,8 @@ class Target:
         self.records: list[CreateRecord] = []
         #: Told of every exchange once it is complete (the run's HAR recording).
         self.on_exchange: Callable[[Exchange], None] | None = None
+        #: Asked before and after every create (a limited cloud's rules), if set.
+        self.scheduler: CreateGate | None = None
         if deadline_at is None and settings.deadline_s is not None:
             deadline_at = time.monotonic() + settings.deadline_s
         self.deadline_at = deadline_at
@@ -190,12 +202,18 @@ class Target:
         Every create goes through here, whatever the test or probe (``path`` names another project's
         collection; ``headers`` add to or replace the usual ones, a None value leaving one out): it is
         counted against the budget before it is sent, written to the journal, and its outcome recorded.
-        Raises ``BudgetExhausted`` before sending once the budget is spent.
+        Raises ``BudgetExhausted`` before sending once the budget is spent. With a ``scheduler`` set, it is
+        asked first: it may wait for room on the disk the body names, or send the body to another available
+        disk.
         """
         self._check_sendable()
+        if self.scheduler is not None:
+            # No waiting for room on the disk when the create could not go anyway.
+            self._check_budget()
+            body = self.scheduler.before_create(self, body, raw)
+            self._check_sendable()
         with self._counting:
-            if self.max_creates is not None and self.creates >= self.max_creates:
-                raise BudgetExhausted(f"the create budget ({self.max_creates} snapshots) is spent")
+            self._check_budget()
             # Counted before it goes, so threads of one process never overshoot; given back when refused.
             self.creates += 1
         target_path = self.collection_path if path is None else path
@@ -229,7 +247,13 @@ class Target:
         self._settle_create(record, key, outcome, snapshot_id, exchange, detail)
         if outcome == ACCEPTED and snapshot_id is not None and path is None:
             self._created[snapshot_id] = None
+        if self.scheduler is not None:
+            self.scheduler.after_create(self, record)
         return exchange
+
+    def _check_budget(self) -> None:
+        if self.max_creates is not None and self.creates >= self.max_creates:
+            raise BudgetExhausted(f"the create budget ({self.max_creates} snapshots) is spent")
 
     def _settle_create(
         self,

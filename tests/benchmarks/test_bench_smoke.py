@@ -40,3 +40,22 @@ def test_benchmark_prints_both_rates_and_their_ratio() -> None:
     # Each side states which checks it applied to every exchange.
     assert "not_a_server_error" in out
     assert "RSP-NO-5XX (20/20)" in out
+
+
+def test_the_limited_cloud_benchmark_prints_creates_and_both_times() -> None:
+    script = SCRIPT.with_name("limited_cloud.py")
+    done = subprocess.run(
+        [sys.executable, str(script), "--time-scale", "1800", "--examples", "1", "--no-old"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert re.search(r"^  verdict:  pass \(exit 0\): 27 pass, 0 fail, 1 info, 0 skip$", out, re.M), out
+    assert re.search(r"^  creates:  [1-6]$", out, re.M), out
+    assert re.search(
+        r"^  time:     [0-9.]+ s real = .+ of the cloud's time \([0-9]+ s at 1800x\)$", out, re.M
+    ), out
+    assert re.search(r"^  estimate: about .+ for the planned creates", out, re.M), out

@@ -138,9 +138,16 @@ def test_a_dry_run_prints_the_plan_and_sends_nothing(tmp_path: Path) -> None:
     out = result.output
     assert "dry run, nothing is sent" in out
     assert f"target:   {base_url}, project p, disk v" in out
-    assert "creates:  at most 60 (--max-creates)" in out
-    assert "    OP-ACCEPT: test_create_positive.py::test_documented_example_is_accepted" in out
-    assert "LIFE-DELETE: test_lifecycle.py::test_deleted_snapshot_is_gone" in out
+    assert "creates:  at most 60 (--max-creates): 6 planned, up to 54 generated" in out
+    assert "    combined (available disk): every class that combines" in out
+    assert "limits:   1 being created per disk (--creating-per-disk), 3 alive per disk" in out
+    # Six planned creates one after the other on the one disk, two deletions, 180 s each, and the requests.
+    assert "time:     about 24 min for the planned creates" in out
+    assert "at 180 s for a snapshot to settle (--settle-time); the run stops at --deadline 7200 s" in out
+    assert (
+        "    OP-ACCEPT: test_create_plan.py::test_combined_body_is_accepted_read_settled_and_deleted" in out
+    )
+    assert "LIFE-DELETE: test_create_plan.py::test_combined_body_is_accepted_read_settled_and_deleted" in out
     assert "token-0123456789" not in out
     assert not (tmp_path / "conformance.json").exists()
 
