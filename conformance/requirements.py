@@ -8,17 +8,19 @@ Example::
     by_id = {r.id: r for r in load_requirements()}
     by_id["REQ-NAME"].source    # "Table 4"
     by_id["REQ-NAME"].profiles   # {"cinder": "255"}
+    selected = select_requirements("REQ-NAME,RSP-*", by_id)   # UsageError for a pattern naming none
 """
 
 from __future__ import annotations
 
+import fnmatch
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from conformance.contract import spec_dir
-from conformance.errors import SpecError
+from conformance.errors import SpecError, UsageError
 
 CATALOGUE = Path("source") / "requirements.md"
 _ID = re.compile(r"[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+")
@@ -88,3 +90,25 @@ def load_requirements(path: Path | None = None) -> tuple[Requirement, ...]:
     except OSError as exc:
         raise SpecError(f"{path}: cannot read the requirement catalogue: {exc.strerror}") from exc
     return parse_requirements(text, source=str(path))
+
+
+def select_requirements(patterns: str, known: Collection[str]) -> frozenset[str]:
+    """The requirement IDs that comma-separated shell-style ``patterns`` name (``REQ-NAME,RSP-*``).
+
+    Raises UsageError (one line) for an empty list or a pattern that names no known requirement.
+    """
+    wanted = [p.strip() for p in patterns.split(",") if p.strip()]
+    if not wanted:
+        raise UsageError("--requirements needs at least one ID or pattern, e.g. REQ-NAME,RSP-*")
+    chosen: set[str] = set()
+    for pattern in wanted:
+        matched = {rid for rid in known if fnmatch.fnmatchcase(rid, pattern.upper())}
+        if not matched:
+            raise UsageError(f"--requirements: {pattern!r} names no requirement of the catalogue")
+        chosen |= matched
+    return frozenset(chosen)
+
+
+def is_selected(requirement_ids: Collection[str], selected: Collection[str] | None) -> bool:
+    """Whether a test carrying ``requirement_ids`` should run under a selection (None selects all)."""
+    return selected is None or any(rid in selected for rid in requirement_ids)

@@ -310,8 +310,7 @@ def _selected(patterns: tuple[str, ...], flag: str) -> tuple[str, ...]:
     """The requirement IDs a selection names (every one when empty); UsageError for one naming nothing."""
     if not patterns:
         return ()
-    from conformance.report.coverage import select_requirements
-    from conformance.requirements import load_requirements
+    from conformance.requirements import load_requirements, select_requirements
 
     known = [r.id for r in load_requirements()]
     try:

@@ -323,7 +323,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def _select(config: pytest.Config, items: list[pytest.Item], patterns: tuple[str, ...]) -> None:
     """Keep only the tests that carry a selected requirement (``--requirements``)."""
-    from conformance.report.coverage import is_selected
+    from conformance.requirements import is_selected
 
     kept = [item for item in items if is_selected(requirement_ids(item), set(patterns))]
     dropped = [item for item in items if item not in kept]

@@ -1,16 +1,14 @@
-"""Which requirements a run covers, and the exit code a report earns: selection patterns and the gate.
+"""The exit code a report earns: failures, skips and the share of requirements reached.
 
 Example::
 
-    selected = select_requirements("REQ-NAME,RSP-*", known_ids)   # UsageError for a pattern matching none
     decision = gate(report, fail_on_skip=True, min_reached=0.9)
     decision.exit_code, decision.reasons
 """
 
 from __future__ import annotations
 
-import fnmatch
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,28 +19,6 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 #: An interrupted run proves nothing either way; it is reported like a tool error.
 EXIT_INCOMPLETE = 2
-
-
-def select_requirements(patterns: str, known: Collection[str]) -> frozenset[str]:
-    """The requirement IDs that comma-separated shell-style ``patterns`` name (``REQ-NAME,RSP-*``).
-
-    Raises UsageError (one line) for an empty list or a pattern that names no known requirement.
-    """
-    wanted = [p.strip() for p in patterns.split(",") if p.strip()]
-    if not wanted:
-        raise UsageError("--requirements needs at least one ID or pattern, e.g. REQ-NAME,RSP-*")
-    chosen: set[str] = set()
-    for pattern in wanted:
-        matched = {rid for rid in known if fnmatch.fnmatchcase(rid, pattern.upper())}
-        if not matched:
-            raise UsageError(f"--requirements: {pattern!r} names no requirement of the catalogue")
-        chosen |= matched
-    return frozenset(chosen)
-
-
-def is_selected(requirement_ids: Collection[str], selected: Collection[str] | None) -> bool:
-    """Whether a test carrying ``requirement_ids`` should run under a selection (None selects all)."""
-    return selected is None or any(rid in selected for rid in requirement_ids)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from conformance.contract import load_contract
 from conformance.errors import UsageError
 from conformance.ledger import RequirementVerdict, Stats
 from conformance.report import json as json_report
-from conformance.report.coverage import gate, is_selected, select_requirements
-from conformance.requirements import load_requirements
+from conformance.report.coverage import gate
+from conformance.requirements import is_selected, load_requirements, select_requirements
 from conformance.settings import RunSettings
 from conformance.verdicts import INCOMPLETE, run_verdict
 from tests.report.sample import sample_report
