@@ -216,6 +216,27 @@ def pytest_configure_node(node: Any) -> None:
 
 
 @pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """The run's own tests go out by group, safe when a worker dies (``conformance.plugin.scheduling``)."""
+    if config.stash.get(_RUNTIME, None) is None or config.getvalue("dist") != "loadgroup":
+        return None
+    from conformance.plugin.scheduling import GroupScheduling
+
+    return GroupScheduling(config, log)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_handlecrashitem(crashitem: str, report: pytest.TestReport, sched: Any) -> None:
+    """A worker that died took what it had found with it: the run cannot claim a verdict for it."""
+    runtime = sched.config.stash.get(_RUNTIME, None)
+    if runtime is not None and runtime.incomplete is None:
+        runtime.incomplete = (
+            f"a worker process ended while running {crashitem}; what it had found is lost "
+            "(its creates are in the journal)"
+        )
+
+
+@pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: object) -> None:
     """Learn the tokens a worker was issued (in memory, never written) so the controller can mask them."""
     runtime = node.config.stash.get(_RUNTIME, None)
