@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from conformance.contract import JSON, Contract, load_contract
-from conformance.strategies import (
+from conformance.rules.strategies import (
     create_bodies,
     descriptions,
     forces,

@@ -28,9 +28,9 @@ from typing import Any
 
 import httpx
 
-from conformance.journal import JOURNAL, read_journal, shown_id
 from conformance.mock import MockConfig, serve_in_subprocess
 from conformance.mock.server import RunningMock
+from conformance.run.journal import JOURNAL, read_journal, shown_id
 
 #: The ways a round stops its run.
 STOPS = ("SIGINT", "SIGTERM", "SIGTERM to the group", "SIGINT twice", "SIGKILL, then cleanup")

@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from conformance.contract import PROFILES
-from conformance.creates.cost import shown_duration
 from conformance.mock import MockConfig, serve_in_subprocess
 from conformance.mock.limits import PRESETS
+from conformance.rules.creates.cost import shown_duration
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The last revision whose suite made many small creates without scheduling them.

@@ -40,13 +40,13 @@ from typing import Any
 import hypothesis
 from hypothesis import HealthCheck, Phase, given, settings
 
-from conformance.checks import check_create
-from conformance.checks.model import CheckContext
 from conformance.contract import Contract, load_contract, spec_path
 from conformance.mock import MockConfig, RunningMock, serve_in_subprocess
-from conformance.oracle import Volumes, expect
-from conformance.settings import TargetSettings
-from conformance.strategies import create_bodies, invalid_create_bodies
+from conformance.rules.checks import check_create
+from conformance.rules.checks.model import CheckContext
+from conformance.rules.oracle import Volumes, expect
+from conformance.rules.strategies import create_bodies, invalid_create_bodies
+from conformance.run.settings import TargetSettings
 from conformance.target import Target
 
 PROFILE = "huawei"

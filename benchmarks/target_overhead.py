@@ -19,7 +19,7 @@ import httpx
 
 from conformance.contract import Contract, load_contract
 from conformance.mock import MockConfig, RunningMock, serve_in_subprocess
-from conformance.settings import TargetSettings
+from conformance.run.settings import TargetSettings
 from conformance.target import Target
 
 Send = Callable[[], int]

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
 
-from conformance.requirements import load_requirements
+from conformance.contract.requirements import load_requirements
 
 #: The catalogue group whose requirements the suite records but never fails.
 ADVISORY = "Advisory"

@@ -1,6 +1,6 @@
 """Spelling a secret in the encodings a target or a writer may use, and finding it again in any of them.
 
-Written apart from ``conformance.redaction`` on purpose: the tests judge the masking with these, so they
+Written apart from ``conformance.core.redaction`` on purpose: the tests judge the masking with these, so they
 share no code with it.
 """
 

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from conformance.auth import (
+from conformance.core.errors import UsageError
+from conformance.run.auth import (
     AuthError,
     PasswordCredentials,
     TokenSource,
@@ -17,7 +18,6 @@ from conformance.auth import (
     is_loopback,
     redact,
 )
-from conformance.errors import UsageError
 
 PASSWORD = 'pa"ss/word:7&x'
 IAM = "https://iam.example.test/v3"

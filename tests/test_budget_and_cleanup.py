@@ -12,7 +12,7 @@ import pytest
 
 from conformance.mock.server import MockConfig, RunningMock, serve_in_thread
 from conformance.plugin.budget import BudgetPlanner
-from conformance.settings import DEFAULT_MAX_CREATES
+from conformance.run.settings import DEFAULT_MAX_CREATES
 from tests.runs import run_command
 
 

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from conformance.cli import main
-from conformance.compare import compare_reports, parse_report
-from conformance.errors import UsageError
+from conformance.core.errors import UsageError
+from conformance.report.compare import compare_reports, parse_report
 
 
 def run_report(profile: str = "huawei", **verdicts: str) -> dict[str, Any]:

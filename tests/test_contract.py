@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conformance.contract import PROFILES, Contract, contract_from_document, load_contract
-from conformance.errors import SpecError
+from conformance.core.errors import SpecError
 
 
 @pytest.fixture(scope="module", params=PROFILES)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance.display import for_terminal, quoted
+from conformance.core.display import for_terminal, quoted
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conformance.exchange import MASK, Exchange, Received, SentRequest
+from conformance.core.exchange import MASK, Exchange, Received, SentRequest
 
 URL = "http://127.0.0.1:9/v2/p/snapshots"
 

@@ -23,9 +23,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance.compare import MAX_REPORT_BYTES
-from conformance.requirements import load_requirements
-from conformance.waivers import MAX_WAIVER_BYTES
+from conformance.contract.requirements import load_requirements
+from conformance.report.compare import MAX_REPORT_BYTES
+from conformance.run.waivers import MAX_WAIVER_BYTES
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Bounds of the child: address space, CPU seconds in all, wall seconds per command.

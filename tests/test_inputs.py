@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import inputs
-from conformance.errors import UsageError
-from conformance.options import OPTIONS
+from conformance.core import inputs
+from conformance.core.errors import UsageError
+from conformance.run.options import OPTIONS
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """The package's layers: a module imports only from its own layer and the layers below it.
 
-The layers, lowest first, are those of docs/ARCHITECTURE.md. Every import counts, a deferred one inside a
+The layers, lowest first, are those of docs/ARCHITECTURE.md, and the folder layout shows them: each is one
+package of ``conformance``. Every import counts, a deferred one inside a
 function included: deferring an import hides a cycle from Python, not from the design.
 """
 
@@ -14,21 +15,16 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "conformance"
 
-#: Lowest first: each layer's top-level modules and packages of ``conformance``.
+#: Lowest first: each layer is one package of ``conformance`` (the package's own ``__init__`` holds only
+#: its version and sits with the lowest).
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
-    (
-        "core",
-        frozenset(
-            {"__init__", "errors", "display", "inputs", "exchange", "redaction", "recording", "verdicts"}
-        ),
-    ),
-    ("contract", frozenset({"contract", "requirements", "specbuild"})),
-    ("rules", frozenset({"checks", "oracle", "strategies", "near_misses", "creates"})),
+    ("core", frozenset({"__init__", "core"})),
+    ("contract", frozenset({"contract"})),
+    ("rules", frozenset({"rules"})),
     ("mock", frozenset({"mock"})),
-    ("settings", frozenset({"options", "config", "waivers", "auth", "settings", "journal", "reportsdir"})),
-    ("wire", frozenset({"target", "cleanup"})),
-    ("record", frozenset({"ledger", "compare"})),
-    ("report", frozenset({"report", "replay"})),
+    ("run", frozenset({"run"})),
+    ("target", frozenset({"target"})),
+    ("report", frozenset({"report"})),
     ("plugin", frozenset({"plugin"})),
     ("suite", frozenset({"suite"})),
     ("cli", frozenset({"cli", "__main__"})),
@@ -89,18 +85,19 @@ def test_no_module_imports_from_a_layer_above_its_own(unit: str) -> None:
     assert {path: lines for path, lines in found.items() if lines} == {}
 
 
+def test_every_layer_is_a_package() -> None:
+    packages = {path.parent.name for path in PACKAGE.glob("*/__init__.py")}
+    assert packages == {unit for _, units in LAYERS for unit in units} - {"__init__", "__main__"}
+
+
 def test_an_upward_import_is_found_even_when_deferred() -> None:
     source = "def settle():\n    from conformance.report.coverage import gate\n"
-    assert upward_imports("settings", source) == [
-        "line 2: settings (settings) imports report (conformance.report)"
-    ]
+    assert upward_imports("run", source) == ["line 2: run (run) imports report (conformance.report)"]
 
 
 def test_imports_within_a_layer_or_below_it_pass() -> None:
-    source = (
-        "from conformance import inputs\nfrom conformance.errors import UsageError\nimport conformance.auth\n"
-    )
-    assert upward_imports("settings", source) == []
-    assert upward_imports("errors", "import conformance.plugin.hooks\n") == [
-        "line 1: core (errors) imports plugin (conformance.plugin)"
+    source = "from conformance.core import inputs\nfrom conformance.run.auth import TokenSource\n"
+    assert upward_imports("run", source) == []
+    assert upward_imports("core", "import conformance.plugin.hooks\n") == [
+        "line 1: core (core) imports plugin (conformance.plugin)"
     ]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import bisect
 from pathlib import Path
 
-from conformance.checks.model import Criteria, Expectation, Outcome, Violation
-from conformance.exchange import Exchange, Received, SentRequest
-from conformance.ledger import (
+from conformance.core.exchange import Exchange, Received, SentRequest
+from conformance.core.recording import exchange_from_entry
+from conformance.report.ledger import (
     NO_RESPONSE,
     TIME_BUCKETS_MS,
     Cleanup,
@@ -20,7 +20,7 @@ from conformance.ledger import (
     merge_stats,
     read_target,
 )
-from conformance.recording import exchange_from_entry
+from conformance.rules.checks.model import Criteria, Expectation, Outcome, Violation
 
 URL = "http://127.0.0.1:9/v2/p/snapshots"
 

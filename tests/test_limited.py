@@ -7,7 +7,7 @@ import json
 import pytest
 
 from conformance.contract import load_contract
-from conformance.exchange import Exchange, Received, SentRequest
+from conformance.core.exchange import Exchange, Received, SentRequest
 from conformance.mock.models import SnapshotBackend
 from conformance.mock.refusals import LIMIT_WORDING, ServiceError
 from conformance.mock.refusals import limit_refusal as mock_refusal

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from conformance.contract import PROFILES, Contract, contract_from_document, load_contract
-from conformance.near_misses import CASES, REQUIRED_FIELD, expected, near_miss
-from conformance.oracle import Volumes, expect
+from conformance.rules.near_misses import CASES, REQUIRED_FIELD, expected, near_miss
+from conformance.rules.oracle import Volumes, expect
 
 VOLUME = "5aa119a8-d25b-45a7-8d1b-88e127885635"
 VOLUMES = Volumes(VOLUME, None, None, str(uuid.uuid4()), {VOLUME: 40})

@@ -12,13 +12,13 @@ import click
 import pytest
 from _pytest.config.argparsing import Parser
 
-from conformance import config
 from conformance.cli.options import given as cli_given
 from conformance.cli.options import spell as cli_spell
 from conformance.cli.run import run as run_command
-from conformance.errors import UsageError
-from conformance.options import OPTIONS, Option
+from conformance.core.errors import UsageError
 from conformance.plugin import options as plugin_options
+from conformance.run import config
+from conformance.run.options import OPTIONS, Option
 
 
 @pytest.fixture
@@ -284,7 +284,7 @@ def test_numbers_within_bounds_are_taken(option: Option) -> None:
 
 # -- defaults that depend on where the run goes -----------------------------------------------------------
 def _built(given: dict[str, Any], tmp_path: Path) -> Any:
-    from conformance.settings import build
+    from conformance.run.settings import build
 
     resolved = config.resolve(given, {}, cwd=tmp_path, spell=cli_spell)
     return build(resolved, spell=cli_spell)

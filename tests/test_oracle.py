@@ -7,9 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance import strategies
 from conformance.contract import Contract, contract_from_document, load_contract
-from conformance.oracle import (
+from conformance.rules import strategies
+from conformance.rules.oracle import (
     Volumes,
     expect,
     expect_auth_refusal,

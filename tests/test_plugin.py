@@ -10,16 +10,16 @@ from typing import Any
 
 import pytest
 
-from conformance.checks.model import Outcome, Violation
-from conformance.errors import UsageError
-from conformance.exchange import Exchange, Received, SentRequest
-from conformance.options import OPTIONS
+from conformance.contract.requirements import load_requirements
+from conformance.core.errors import UsageError
+from conformance.core.exchange import Exchange, Received, SentRequest
 from conformance.plugin.hooks import _budget_share
 from conformance.plugin.options import dest
 from conformance.plugin.options import run_settings as plugin_run_settings
 from conformance.plugin.runtime import failure_message
-from conformance.requirements import load_requirements
-from conformance.settings import RunSettings
+from conformance.rules.checks.model import Outcome, Violation
+from conformance.run.options import OPTIONS
+from conformance.run.settings import RunSettings
 
 pytest_plugins = ("pytester",)
 
@@ -105,8 +105,8 @@ def test_failure_message_lists_violations_and_the_reproduction() -> None:
 SUITE = """
 import pytest
 from hypothesis import given, settings, strategies as st
-from conformance.oracle import expect
-from conformance.checks.model import Expectation
+from conformance.rules.oracle import expect
+from conformance.rules.checks.model import Expectation
 
 def body(volumes, **fields):
     return {"snapshot": {"volume_id": volumes.available_id, **fields}}
@@ -134,7 +134,7 @@ def test_lifecycle(evs_target):
 
 BROKEN = """
 import pytest
-from conformance.checks.model import Expectation
+from conformance.rules.checks.model import Expectation
 
 @pytest.mark.requirement("REQ-JSON")
 def test_wrongly_expects_a_refusal(evs_target, evs_volumes, evs_verify):

@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.auth import redact as redact_from_auth
-from conformance.redaction import (
+from conformance.core.redaction import (
     MIN_SECRET_LENGTH,
     Masker,
     base64_fragments,
@@ -19,6 +18,7 @@ from conformance.redaction import (
     redact,
     redact_bytes,
 )
+from conformance.run.auth import redact as redact_from_auth
 from tests.secret_forms import base64_in_stream, encodings, json_u, leaks, percent
 
 MASK = "<MASKED>"

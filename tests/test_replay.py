@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from conformance.contract import load_contract
-from conformance.exchange import Exchange, Received, SentRequest
+from conformance.core.exchange import Exchange, Received, SentRequest
 from conformance.mock.server import MockConfig, RunningMock, serve_in_thread
-from conformance.replay import CANNOT, FIXED, STILL_FAILS, Replayed, Reproduction, judge, reproductions
 from conformance.report import json as json_report
 from conformance.report.har import HarWriter
+from conformance.report.replay import CANNOT, FIXED, STILL_FAILS, Replayed, Reproduction, judge, reproductions
 from tests.runs import SECRET_VARIABLES, run_command
 
 #: An accepted create that breaks the echo, a refusal the target forgets, and a lifecycle failure.

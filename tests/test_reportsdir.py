@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.errors import UsageError
-from conformance.reportsdir import MANIFEST, ReportsDir
+from conformance.core.errors import UsageError
+from conformance.run.reportsdir import MANIFEST, ReportsDir
 
 SECRET = "s3cret-token-value"
 

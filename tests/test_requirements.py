@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.errors import SpecError
-from conformance.requirements import Requirement, load_requirements, parse_requirements
+from conformance.contract.requirements import Requirement, load_requirements, parse_requirements
+from conformance.core.errors import SpecError
 
 
 def test_the_project_catalogue() -> None:

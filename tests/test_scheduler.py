@@ -13,7 +13,7 @@ from conformance.contract import load_contract
 from conformance.mock.config import VolumeSeed
 from conformance.mock.models import AVAILABLE, IN_USE
 from conformance.mock.server import MockConfig, RunningMock, serve_in_thread
-from conformance.settings import TargetSettings
+from conformance.run.settings import TargetSettings
 from conformance.target import Target
 from conformance.target.scheduler import CapReached, CreateScheduler, DiskRules, disk_named, with_disk
 

@@ -17,12 +17,12 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from conformance.auth import PasswordCredentials, TokenSource
 from conformance.contract import Contract, load_contract
-from conformance.errors import TargetError, UsageError
-from conformance.exchange import MASK
-from conformance.journal import JOURNAL, Journal, read_journal
-from conformance.settings import TargetSettings
+from conformance.core.errors import TargetError, UsageError
+from conformance.core.exchange import MASK
+from conformance.run.auth import PasswordCredentials, TokenSource
+from conformance.run.journal import JOURNAL, Journal, read_journal
+from conformance.run.settings import TargetSettings
 from conformance.target import (
     DEADLINE_REACHED,
     USER_AGENT,

@@ -13,13 +13,13 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance.auth import PasswordCredentials, TokenSource
 from conformance.contract import load_contract
-from conformance.errors import UsageError
-from conformance.exchange import MASK
+from conformance.core.errors import UsageError
+from conformance.core.exchange import MASK
 from conformance.mock.models import ServiceError, SnapshotBackend
 from conformance.mock.server import MockConfig, RunningMock, serve_in_thread
-from conformance.settings import TargetSettings
+from conformance.run.auth import PasswordCredentials, TokenSource
+from conformance.run.settings import TargetSettings
 from conformance.target import Target
 from tests.runs import run_command
 

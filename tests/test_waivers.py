@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from conformance.errors import UsageError
-from conformance.requirements import load_requirements
-from conformance.waivers import (
+from conformance.contract.requirements import load_requirements
+from conformance.core.errors import UsageError
+from conformance.run.waivers import (
     MAX_WAIVER_BYTES,
     WAIVED,
     Waiver,

@@ -15,8 +15,8 @@ from typing import Any
 import click
 
 from conformance import __version__
-from conformance.display import for_terminal
-from conformance.errors import ToolError
+from conformance.core.display import for_terminal
+from conformance.core.errors import ToolError
 
 EXIT_OK = 0
 EXIT_FAILED = 1

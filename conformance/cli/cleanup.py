@@ -17,15 +17,15 @@ from typing import Any
 
 import click
 
-from conformance import config as config_file
-from conformance.cleanup import clean_up
 from conformance.cli import EXIT_FAILED, EXIT_OK
 from conformance.cli.options import given, some_options, spell
 from conformance.contract import load_contract
-from conformance.errors import UsageError
-from conformance.journal import ACCEPTED, JOURNAL, Journal, read_journal
-from conformance.settings import TargetSettings, credentials_of
+from conformance.core.errors import UsageError
+from conformance.run import config as config_file
+from conformance.run.journal import ACCEPTED, JOURNAL, Journal, read_journal
+from conformance.run.settings import TargetSettings, credentials_of
 from conformance.target import Target
+from conformance.target.cleanup import clean_up
 from conformance.target.identity import identity_client
 
 #: The run options cleanup takes: where the target is, how to reach it and for how long.
@@ -117,7 +117,7 @@ def cleanup(reports: Path, dry_run: bool, acknowledge_unknown: bool, **values: A
     timeout = float(resolved.values["cleanup_timeout"])
     with contextlib.ExitStack() as stack:
         if resolved.values["iam_url"]:
-            from conformance.auth import TokenSource
+            from conformance.run.auth import TokenSource
 
             values_with_project = {**resolved.values, "project_id": settings.project_id}
             if not values_with_project.get("password"):

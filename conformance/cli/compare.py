@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from conformance import inputs
-from conformance.compare import MAX_REPORT_BYTES, compare_reports, parse_report
-from conformance.display import for_terminal
+from conformance.core import inputs
+from conformance.core.display import for_terminal
+from conformance.report.compare import MAX_REPORT_BYTES, compare_reports, parse_report
 
 
 def read_report(path: Path) -> dict[str, object]:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from conformance import inputs
-from conformance.errors import UsageError
+from conformance.core import inputs
+from conformance.core.errors import UsageError
 from conformance.report.matrix import HTML, MARKDOWN, Matrix, load_run
 
 

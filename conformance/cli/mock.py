@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from conformance.contract import PROFILES, load_contract
-from conformance.errors import UsageError
+from conformance.core.errors import UsageError
 from conformance.mock.limits import PRESETS, UNLIMITED, Limits
 from conformance.mock.quirks import QUIRKS
 from conformance.mock.server import MockConfig, RunningMock, VolumeSeed, serve_until_stopped

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
-from conformance.options import OPTIONS, Option
+from conformance.run.options import OPTIONS, Option
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import click
 
-from conformance.cleanup import clean_up
 from conformance.contract import load_contract
-from conformance.errors import UsageError
-from conformance.options import OPTIONS
-from conformance.replay import CANNOT, FIXED, STILL_FAILS, replay_report, still_failing
+from conformance.core.errors import UsageError
 from conformance.report import json as json_report
 from conformance.report.escape import visible
 from conformance.report.har import FILENAME as HAR_FILENAME
-from conformance.settings import TargetSettings
+from conformance.report.replay import CANNOT, FIXED, STILL_FAILS, replay_report, still_failing
+from conformance.run.options import OPTIONS
+from conformance.run.settings import TargetSettings
 from conformance.target import Target
+from conformance.target.cleanup import clean_up
 
 
 def _report_path(reports: Path) -> Path:

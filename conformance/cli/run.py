@@ -1,9 +1,9 @@
 """``evs-conformance run``: run the shipped suite against an endpoint (or the embedded mock) and report.
 
-The options come from the one option table (``conformance.options``), resolved with the environment and the
-config file; the settings object they make is handed to the pytest plugin, and pytest runs in this very
-process (``pytest.main``), so there is no child to orphan and one settings object serves the whole run.
-With ``--workers N`` pytest-xdist starts worker processes, which get the same settings from it.
+The options come from the one option table (``conformance.run.options``), resolved with the environment and
+the config file; the settings object they make is handed to the pytest plugin, and pytest runs in this very
+process (``pytest.main``), so there is no child to orphan and one settings object serves the whole run. With
+``--workers N`` pytest-xdist starts worker processes, which get the same settings from it.
 """
 
 from __future__ import annotations
@@ -19,20 +19,20 @@ from typing import Any
 
 import click
 
-from conformance import config as config_file
 from conformance.cli import EXIT_OK
 from conformance.cli.options import given, spell, table_options
 from conformance.cli.progress import Progress
 from conformance.contract import load_contract
-from conformance.errors import TargetError, ToolError, UsageError
-from conformance.options import OPTIONS
+from conformance.core.errors import TargetError, ToolError, UsageError
 from conformance.plugin.hooks import Provided
 from conformance.plugin.redaction import Redactor, redact_exception
 from conformance.report import console
 from conformance.report import json as json_report
 from conformance.report.coverage import gate
-from conformance.reportsdir import ReportsDir
-from conformance.settings import RunSettings, TargetSettings, build
+from conformance.run import config as config_file
+from conformance.run.options import OPTIONS
+from conformance.run.reportsdir import ReportsDir
+from conformance.run.settings import RunSettings, TargetSettings, build
 from conformance.target import DiskApiMissing, Target, verify_disks
 from conformance.target.identity import identity_client
 
@@ -63,7 +63,7 @@ def preflight(settings: RunSettings) -> tuple[str, ...]:
     contract = load_contract(settings.profile, api_prefix=settings.api_prefix)
     with contextlib.ExitStack() as stack:
         if settings.credentials is not None:
-            from conformance.auth import TokenSource
+            from conformance.run.auth import TokenSource
 
             client = stack.enter_context(identity_client(target_settings))
             tokens = TokenSource.from_password(client, settings.credentials)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from conformance import inputs
 from conformance.contract import PROFILES, spec_dir
-from conformance.display import for_terminal
-from conformance.errors import UsageError
-from conformance.specbuild.project import build_profile, check_specs, committed_path
+from conformance.contract.specbuild.project import build_profile, check_specs, committed_path
+from conformance.core import inputs
+from conformance.core.display import for_terminal
+from conformance.core.errors import UsageError
 
 #: The largest API page ``--source`` takes; the page this project is built from is about 4 KB.
 MAX_PAGE_BYTES = 4 * 1024 * 1024

@@ -13,7 +13,7 @@ import stat
 import sys
 import threading
 
-from conformance.errors import ToolError
+from conformance.core.errors import ToolError
 from conformance.mock.server import MockConfig, RunningMock, ready_line, serve_until_stopped
 
 

@@ -19,7 +19,8 @@ from http import HTTPStatus
 from types import MappingProxyType
 
 from conformance.contract import PROFILES, Contract, load_contract
-from conformance.errors import SpecError
+from conformance.contract.requirements import load_requirements
+from conformance.core.errors import SpecError
 from conformance.mock.hooks import (
     SWITCHES,
     Answer,
@@ -32,7 +33,6 @@ from conformance.mock.hooks import (
     ViewRewrite,
     ViewScope,
 )
-from conformance.requirements import load_requirements
 
 _NAME = re.compile(r"[a-z0-9]+(-[a-z0-9]+)+")
 _INVALID_BODY = "invalid-body"

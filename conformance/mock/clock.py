@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from conformance.errors import UsageError
+from conformance.core.errors import UsageError
 
 Clock = Callable[[], datetime]
 

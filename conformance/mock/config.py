@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.contract import PROFILES
-from conformance.errors import UsageError
+from conformance.core.errors import UsageError
 from conformance.mock.clock import check_time_scale
 from conformance.mock.limits import Limits, Preset, check_preset, check_seconds, limits_with
 from conformance.mock.models import AVAILABLE, IN_USE, MAX_DISK_GIB

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from conformance.errors import UsageError
+from conformance.core.errors import UsageError
 
 #: Lifts a preset's count limit (the value Cinder's quotas use for "no limit").
 UNLIMITED = -1

@@ -32,7 +32,7 @@ import jsonschema.exceptions
 import jsonschema_rs
 
 from conformance.contract import Contract
-from conformance.errors import SpecError, UsageError
+from conformance.core.errors import SpecError, UsageError
 from conformance.mock.clock import Clock, TimeScale, stamp, utc_now
 from conformance.mock.hooks import Answer, Deviations, Rule, ViewPatch
 from conformance.mock.identity import Identity

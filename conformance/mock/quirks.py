@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 
 from conformance.contract import Contract
-from conformance.errors import UsageError
+from conformance.core.errors import UsageError
 from conformance.mock import rewrites
 from conformance.mock.catalogue import (
     CatalogueError,

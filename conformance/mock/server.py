@@ -28,7 +28,7 @@ from typing import Any
 import uvicorn
 
 from conformance.contract import PROFILES, Contract, load_contract
-from conformance.errors import TargetError, UsageError
+from conformance.core.errors import TargetError, UsageError
 from conformance.mock.app import MockApp
 from conformance.mock.config import MockConfig, VolumeSeed
 from conformance.mock.models import AVAILABLE, IN_USE, SnapshotBackend

@@ -32,10 +32,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.checks import CheckContext, check_create
-from conformance.checks.model import Expectation, Outcome
-from conformance.exchange import MASK, Exchange
-from conformance.oracle import FIELD_REQUIREMENTS, expect
+from conformance.core.exchange import MASK, Exchange
+from conformance.rules.checks import CheckContext, check_create
+from conformance.rules.checks.model import Expectation, Outcome
+from conformance.rules.oracle import FIELD_REQUIREMENTS, expect
 from conformance.target import CONFIGURED_TOKEN, Target
 from conformance.target.client import NotSent
 from conformance.target.limited import limit_refusal

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from conformance.checks import ACCEPTED_CREATE
+from conformance.rules.checks import ACCEPTED_CREATE
 
 IdsOf = Callable[[pytest.Item], tuple[str, ...]]
 
@@ -111,7 +111,7 @@ class BudgetPlanner:
 
 def estimate(items: Sequence[pytest.Item], ids_of: IdsOf, *, examples: int) -> tuple[int, int]:
     """About how many requests and creates the tests send on a conformant target (before any budget),
-    the planned creates left out (``conformance.creates.plan`` counts those)."""
+    the planned creates left out (``conformance.rules.creates.plan`` counts those)."""
     requests = creates = 0
     for item in items:
         ids = ids_of(item)

@@ -8,18 +8,18 @@ from typing import TYPE_CHECKING
 import pytest
 
 from conformance.contract import Contract
-from conformance.errors import ToolError
-from conformance.exchange import Exchange
-from conformance.ledger import Ledger
+from conformance.core.errors import ToolError
+from conformance.core.exchange import Exchange
 from conformance.plugin.hooks import provided_by, runtime_of
 from conformance.plugin.redaction import redact_exception
 from conformance.plugin.runtime import SuiteRuntime
-from conformance.settings import RunSettings
+from conformance.report.ledger import Ledger
+from conformance.run.settings import RunSettings
 from conformance.target import Target
 
 if TYPE_CHECKING:
-    from conformance.checks.model import Outcome
-    from conformance.oracle import Volumes
+    from conformance.rules.checks.model import Outcome
+    from conformance.rules.oracle import Volumes
 
 
 @pytest.fixture(scope="session")

@@ -20,16 +20,16 @@ from typing import Any
 
 import pytest
 
-from conformance.errors import ToolError
-from conformance.journal import JOURNAL, settle_previous_journal
+from conformance.core.errors import ToolError
 from conformance.plugin import options as plugin_options
 from conformance.plugin.budget import CREATES_MARKER, BudgetPlanner, budget_order, exhausted_reason
 from conformance.plugin.interrupts import Interrupts, watch_parent
 from conformance.plugin.redaction import redact_test_report, scrub_listed
 from conformance.plugin.runtime import HAR_DIR, LEDGER_DIR, SuiteRuntime
 from conformance.plugin.workers import Workers
-from conformance.reportsdir import ReportsDir
-from conformance.settings import RunSettings, TargetSettings, build, from_wire, to_wire
+from conformance.run.journal import JOURNAL, settle_previous_journal
+from conformance.run.reportsdir import ReportsDir
+from conformance.run.settings import RunSettings, TargetSettings, build, from_wire, to_wire
 
 #: A test running longer than this gets a line saying which it is.
 SLOW_TEST_S = 5.0
@@ -153,7 +153,7 @@ def _settings(config: pytest.Config, workerinput: dict[str, Any] | None) -> RunS
         return provided.settings
     resolved = plugin_options.resolve(config.option)
     if resolved.values["show_config"]:
-        from conformance.config import show
+        from conformance.run.config import show
 
         pytest.exit("\n".join(show(resolved, spell=plugin_options.spell)), returncode=0)
     settings = build(resolved, spell=plugin_options.spell, front_end="plugin")
@@ -344,7 +344,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def _select(config: pytest.Config, items: list[pytest.Item], patterns: tuple[str, ...]) -> None:
     """Keep only the tests that carry a selected requirement (``--requirements``)."""
-    from conformance.requirements import is_selected
+    from conformance.contract.requirements import is_selected
 
     kept = [item for item in items if is_selected(requirement_ids(item), set(patterns))]
     dropped = [item for item in items if item not in kept]

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from conformance import config as config_file
-from conformance.options import META, OPTIONS, Option
-from conformance.settings import RunSettings, build
+from conformance.run import config as config_file
+from conformance.run.options import META, OPTIONS, Option
+from conformance.run.settings import RunSettings, build
 
 GROUP = "evs-conformance"
 

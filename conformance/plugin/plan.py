@@ -2,7 +2,7 @@
 
 It names the profile and the target, the budget and cleanup, the planned creates, the target's limits the run
 keeps, how many requests and creates the run sends at most and how long that takes at a given settle time
-(``conformance.creates.cost``), and each requirement with the tests that exercise it.
+(``conformance.rules.creates.cost``), and each requirement with the tests that exercise it.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from collections.abc import Mapping, Sequence
 import pytest
 
 from conformance.contract import Contract
-from conformance.creates.cost import REQUEST_S, shown_duration, wall_time_s
-from conformance.creates.plan import PlannedBody, plan
+from conformance.contract.requirements import Requirement
 from conformance.plugin.budget import IdsOf, estimate, is_property_test
-from conformance.requirements import Requirement
-from conformance.settings import RunSettings
+from conformance.rules.creates.cost import REQUEST_S, shown_duration, wall_time_s
+from conformance.rules.creates.plan import PlannedBody, plan
+from conformance.run.settings import RunSettings
 
 _TESTS_SHOWN = 4
 

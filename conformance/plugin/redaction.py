@@ -1,8 +1,8 @@
 """Keeping secrets out of everything a run writes: test reports, exception messages, files on disk.
 
-Every writer masks with ``conformance.redaction.redact``; this module covers what passes through pytest (a
-failure's text reaches the terminal, JUnit and Allure from the test report and the exception) and, as a last
-line, rewrites the files the run wrote that still hold a secret.
+Every writer masks with ``conformance.core.redaction.redact``; this module covers what passes through pytest
+(a failure's text reaches the terminal, JUnit and Allure from the test report and the exception) and, as a
+last line, rewrites the files the run wrote that still hold a secret.
 
 Example::
 
@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from conformance.redaction import MIN_SECRET_LENGTH, redact_bytes
-from conformance.redaction import redact as _redact
+from conformance.core.redaction import MIN_SECRET_LENGTH, redact_bytes
+from conformance.core.redaction import redact as _redact
 
 
 class Redactor:

@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import pytest
 
 from conformance.contract import Contract, load_contract
-from conformance.errors import ToolError
-from conformance.exchange import Exchange
-from conformance.journal import JOURNAL, REFUSED, Journal, read_journal
-from conformance.ledger import Cleanup, Ledger, LeftSnapshot, Stats
+from conformance.core.errors import ToolError
+from conformance.core.exchange import Exchange
 from conformance.plugin.budget import exhausted_reason
 from conformance.plugin.interrupts import Interrupts
 from conformance.plugin.redaction import Redactor
 from conformance.report.har import HarWriter
-from conformance.settings import RunSettings, TargetSettings
+from conformance.report.ledger import Cleanup, Ledger, LeftSnapshot, Stats
+from conformance.run.journal import JOURNAL, REFUSED, Journal, read_journal
+from conformance.run.settings import RunSettings, TargetSettings
 from conformance.target import BudgetExhausted, Target
 from conformance.target.client import DeadlineReached, NotSent
 from conformance.target.identity import identity_client
@@ -29,10 +29,10 @@ from conformance.target.identity import identity_client
 if TYPE_CHECKING:
     import httpx
 
-    from conformance.checks.model import Expectation, Outcome
-    from conformance.oracle import Volumes
+    from conformance.contract.requirements import Requirement
     from conformance.plugin.acceptance import Judged
-    from conformance.requirements import Requirement
+    from conformance.rules.checks.model import Expectation, Outcome
+    from conformance.rules.oracle import Volumes
     from conformance.target.scheduler import CreateScheduler
 
 #: Folders of the reports where each process of a run writes its part, merged at the end.
@@ -178,7 +178,7 @@ class SuiteRuntime:
 
     def catalogue(self) -> dict[str, Requirement]:
         if self._catalogue is None:
-            from conformance.requirements import load_requirements
+            from conformance.contract.requirements import load_requirements
 
             self._catalogue = {r.id: r for r in load_requirements()}
         return self._catalogue
@@ -214,7 +214,7 @@ class SuiteRuntime:
         self._target.on_exchange = self._record_exchange
         self._target.deadline_flag = self.settings.flag("deadline")
         self._target.budget_flag = self.settings.flag("max_creates")
-        from conformance.oracle import Volumes
+        from conformance.rules.oracle import Volumes
         from conformance.target import DiskApiMissing, verify_disks
 
         try:
@@ -281,7 +281,7 @@ class SuiteRuntime:
 
     def _token_source(self) -> Any:
         """Tokens from the identity service, fetched on first use and renewed once after a 401."""
-        from conformance.auth import TokenSource
+        from conformance.run.auth import TokenSource
 
         credentials, target = self.settings.credentials, self.settings.target
         assert credentials is not None
@@ -353,7 +353,7 @@ class SuiteRuntime:
         if not self.settings.cleanup:
             left = tuple(LeftSnapshot(_label(r), "cleanup is off (--no-cleanup)") for r in outstanding)
             return Cleanup(left=left, skipped=CLEANUP_OFF)
-        from conformance.cleanup import clean_up
+        from conformance.target.cleanup import clean_up
 
         if outstanding:
             who = "" if self.worker == "main" else f" ({self.worker})"
@@ -459,10 +459,10 @@ class SuiteRuntime:
         (conformance.md/.html, junit.xml, allure-results) from that one result (controller only)."""
         from datetime import date
 
-        from conformance.ledger import ledger_files, merge, merge_cleanup, merge_stats, read_target
         from conformance.report import console, har, views
         from conformance.report import json as json_report
-        from conformance.waivers import apply_waivers
+        from conformance.report.ledger import ledger_files, merge, merge_cleanup, merge_stats, read_target
+        from conformance.run.waivers import apply_waivers
 
         paths = [p for p in ledger_files(self.ledger_dir) if p.name.startswith(f"{self.run_id}-")]
         if not paths and not self.active:
@@ -538,7 +538,7 @@ def _journal_header(settings: RunSettings) -> dict[str, Any]:
 
 
 def _label(record: Any) -> str:
-    from conformance.journal import shown_id
+    from conformance.run.journal import shown_id
 
     return shown_id(record.snapshot_id) if record.snapshot_id else f"(no ID; create {record.key})"
 

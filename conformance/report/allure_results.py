@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from conformance.contract import Contract, load_contract
-from conformance.errors import SpecError
-from conformance.exchange import Exchange
-from conformance.recording import exchange_from_entry
+from conformance.core.errors import SpecError
+from conformance.core.exchange import Exchange
+from conformance.core.recording import exchange_from_entry
+from conformance.core.verdicts import FAIL, INCOMPLETE, INFO, PASS, SKIP, WAIVED
 from conformance.report import har as har_file
 from conformance.report.escape import visible
-from conformance.verdicts import FAIL, INCOMPLETE, INFO, PASS, SKIP, WAIVED
 
 #: How much of a body an attachment shows.
 _BODY_SHOWN = 16_384

@@ -20,10 +20,10 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from conformance.core.verdicts import FAIL, INCOMPLETE, INFO, PASS, SKIP, VERDICTS, WAIVED
 from conformance.report.escape import visible
 from conformance.report.json import BUDGET_SKIP
-from conformance.verdicts import FAIL, INCOMPLETE, INFO, PASS, SKIP, VERDICTS, WAIVED
-from conformance.waivers import unused_waiver_lines
+from conformance.run.waivers import unused_waiver_lines
 
 PREFIX = "evs-conformance:"
 #: Leftover snapshots listed on the console; the reports list every one.

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.errors import UsageError
-from conformance.verdicts import FAIL, INCOMPLETE, REACHED, SKIP
+from conformance.core.errors import UsageError
+from conformance.core.verdicts import FAIL, INCOMPLETE, REACHED, SKIP
 
 EXIT_OK = 0
 EXIT_FAILED = 1

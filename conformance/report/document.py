@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conformance.contract import Contract, spec_dir
-from conformance.errors import SpecError
-from conformance.specbuild.model import Page, Table
-from conformance.specbuild.page import HEADINGS, parse_page
+from conformance.contract.specbuild.model import Page, Table
+from conformance.contract.specbuild.page import HEADINGS, parse_page
+from conformance.core.errors import SpecError
 
 #: Where the contract's source pages are, under the spec directory.
 SOURCE_DIR = "source"

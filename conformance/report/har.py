@@ -24,8 +24,8 @@ from types import TracebackType
 from typing import IO, Any
 
 from conformance import __version__
-from conformance.exchange import Exchange
-from conformance.recording import har_entry
+from conformance.core.exchange import Exchange
+from conformance.core.recording import har_entry
 
 FILENAME = "exchanges.har"
 #: The HAR custom field (HAR allows fields starting with ``_``) naming what an entry served.

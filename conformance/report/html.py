@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from conformance.contract import spec_dir
-from conformance.errors import SpecError
-from conformance.ledger import TIME_BUCKETS_MS
+from conformance.core.errors import SpecError
+from conformance.core.verdicts import FAIL, INCOMPLETE, INFO, PASS, SKIP, VERDICTS, WAIVED
 from conformance.report import har as har_file
 from conformance.report.document import SOURCE_DIR, DocumentPage
 from conformance.report.escape import visible
-from conformance.verdicts import FAIL, INCOMPLETE, INFO, PASS, SKIP, VERDICTS, WAIVED
+from conformance.report.ledger import TIME_BUCKETS_MS
 
 FILENAME = "conformance.html"
 _COLOURS = {PASS: "#1a7f37", FAIL: "#cf222e", WAIVED: "#9a6700", INFO: "#0969da", SKIP: "#6e7781"}

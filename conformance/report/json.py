@@ -24,14 +24,14 @@ from typing import TYPE_CHECKING, Any
 
 from conformance import __version__
 from conformance.contract import Contract
-from conformance.errors import ToolError
-from conformance.ledger import TIME_BUCKETS_MS, Cleanup, RequirementVerdict, Stats, redact_values
+from conformance.core.errors import ToolError
+from conformance.core.verdicts import SKIP, VERDICTS, run_verdict
 from conformance.report.document import DocumentPage
-from conformance.settings import RunSettings
-from conformance.verdicts import SKIP, VERDICTS, run_verdict
+from conformance.report.ledger import TIME_BUCKETS_MS, Cleanup, RequirementVerdict, Stats, redact_values
+from conformance.run.settings import RunSettings
 
 if TYPE_CHECKING:
-    from conformance.requirements import Requirement
+    from conformance.contract.requirements import Requirement
 
 FILENAME = "conformance.json"
 #: The start of a skip reason that says the create budget ran out (the budget module words it).

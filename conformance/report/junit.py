@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from conformance.core.verdicts import FAIL, INCOMPLETE, INFO, SKIP, WAIVED
 from conformance.report.escape import visible
-from conformance.verdicts import FAIL, INCOMPLETE, INFO, SKIP, WAIVED
 
 FILENAME = "junit.xml"
 SUITE = "evs-conformance"

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from conformance.verdicts import FAIL, INCOMPLETE, INFO, SKIP, WAIVED
+from conformance.core.verdicts import FAIL, INCOMPLETE, INFO, SKIP, WAIVED
 
 FILENAME = "conformance.md"
 _MARK = {FAIL: "**FAIL**"}

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance import inputs
-from conformance.compare import MAX_REPORT_BYTES, parse_report
-from conformance.errors import UsageError
+from conformance.core import inputs
+from conformance.core.errors import UsageError
+from conformance.core.verdicts import FAIL, INCOMPLETE, PASS, SKIP, VERDICTS
+from conformance.report.compare import MAX_REPORT_BYTES, parse_report
 from conformance.report.escape import visible
-from conformance.verdicts import FAIL, INCOMPLETE, PASS, SKIP, VERDICTS
 
 MARKDOWN, HTML = "matrix.md", "matrix.html"
 _COLOURS = {PASS: "#d8f3dc", FAIL: "#ffccd5", "waived": "#fff3bf", "info": "#dbeafe", SKIP: "#eeeeee"}

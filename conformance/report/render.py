@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from conformance.errors import ToolError, UsageError
+from conformance.core.errors import ToolError, UsageError
 
 #: The Allure 3 generator release this tool renders with (checked against ``npm view allure versions``).
 ALLURE_VERSION = "3.18.0"

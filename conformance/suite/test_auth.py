@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
-from conformance.checks import Outcome
 from conformance.contract import Contract
-from conformance.oracle import Volumes, expect_auth_refusal, expect_foreign_project_refusal
+from conformance.rules.checks import Outcome
+from conformance.rules.oracle import Volumes, expect_auth_refusal, expect_foreign_project_refusal
 from conformance.target import Target
 
 Verify = Callable[..., Outcome]

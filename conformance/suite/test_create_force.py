@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 import pytest
 
-from conformance.checks import Outcome
 from conformance.contract import JSON, Contract
-from conformance.oracle import Volumes, expect
+from conformance.rules.checks import Outcome
+from conformance.rules.oracle import Volumes, expect
 from conformance.target import Target
 
 Verify = Callable[..., Outcome]

@@ -1,11 +1,11 @@
 """The accepted creates: a few combined valid bodies reach every requirement that needs a snapshot made.
 
-Every snapshot is billable on a real cloud and takes minutes there, so the plan (``conformance.creates``)
-sends about six bodies, each carrying many classes of valid value at once; the first one is read back,
-waited for and deleted. Every accepted answer is checked for schema, time format, size, status, echo and a
-fresh ID. A refused body is not charged at once: once every body of the plan has been sent, the last test
-splits each refused one, field by field and then class by class, and charges the refusal to the field and
-the class the target refused (or to OP-ACCEPT when only the combination is refused).
+Every snapshot is billable on a real cloud and takes minutes there, so the plan
+(``conformance.rules.creates``) sends about six bodies, each carrying many classes of valid value at once; the
+first one is read back, waited for and deleted. Every accepted answer is checked for schema, time format,
+size, status, echo and a fresh ID. A refused body is not charged at once: once every body of the plan has been
+sent, the last test splits each refused one, field by field and then class by class, and charges the refusal
+to the field and the class the target refused (or to OP-ACCEPT when only the combination is refused).
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ from http import HTTPStatus
 
 import pytest
 
-from conformance.checks import (
+from conformance.contract import JSON, Contract
+from conformance.core.exchange import Exchange
+from conformance.plugin.runtime import SuiteRuntime
+from conformance.rules.checks import (
     ACCEPTED_CREATE,
     CheckContext,
     check_deleted,
@@ -26,20 +29,17 @@ from conformance.checks import (
     check_settled,
     initial_status,
 )
-from conformance.checks.model import Expectation, Outcome
-from conformance.contract import JSON, Contract
-from conformance.creates.classes import Carried, Part
-from conformance.creates.plan import ACCEPTED_FIELD_REQUIREMENTS, PlannedBody, plan
-from conformance.creates.split import culprits
-from conformance.exchange import Exchange
-from conformance.oracle import FIELD_REQUIREMENTS, expect, expect_silent
-from conformance.plugin.runtime import SuiteRuntime
+from conformance.rules.checks.model import Expectation, Outcome
+from conformance.rules.creates.classes import Carried, Part
+from conformance.rules.creates.plan import ACCEPTED_FIELD_REQUIREMENTS, PlannedBody, plan
+from conformance.rules.creates.split import culprits
+from conformance.rules.oracle import FIELD_REQUIREMENTS, expect, expect_silent
 from conformance.target.waiters import status_of, wait_for
 
 RESPONSE_CHECKS = ("RSP-CONTENT-TYPE", "RSP-STATUS-CODES", "RSP-NO-5XX")
 FIELDS = tuple(ACCEPTED_FIELD_REQUIREMENTS.values())
 LIFECYCLE = ("LIFE-READ", "LIFE-SETTLE", "LIFE-DELETE")
-#: The whole-value bodies of the plan, by key (``conformance.creates.plan``).
+#: The whole-value bodies of the plan, by key (``conformance.rules.creates.plan``).
 WHOLE_VALUE_BODIES = ("empty", "whitespace", "omitted", "example")
 
 pytestmark = [pytest.mark.creates("plan"), pytest.mark.xdist_group("create-plan")]

@@ -2,7 +2,7 @@
 
 A server that takes the right fields in the wrong structure (outside their wrapper, under a key spelt
 another way, inside an array) answers obviously wrong bodies correctly and these wrongly. The cases and
-what each changes are in ``conformance.near_misses``; each is judged by the oracle and charged to the
+what each changes are in ``conformance.rules.near_misses``; each is judged by the oracle and charged to the
 requirement of the one thing that changed. Every case is a refusal on a conformant target except the
 repeated keys, on which the document is silent (recorded as information; at most three creates, sent
 after the planned creates when the run has a create budget).
@@ -14,10 +14,10 @@ from collections.abc import Callable
 
 import pytest
 
-from conformance.checks import Outcome
 from conformance.contract import Contract
-from conformance.near_misses import CASES, MAY_CREATE, expected, near_miss
-from conformance.oracle import Volumes
+from conformance.rules.checks import Outcome
+from conformance.rules.near_misses import CASES, MAY_CREATE, expected, near_miss
+from conformance.rules.oracle import Volumes
 from conformance.target import Target
 
 Verify = Callable[..., Outcome]

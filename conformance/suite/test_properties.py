@@ -16,10 +16,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import strategies
-from conformance.checks import Outcome
 from conformance.contract import JSON, Contract
-from conformance.oracle import Volumes, expect
+from conformance.rules import strategies
+from conformance.rules.checks import Outcome
+from conformance.rules.oracle import Volumes, expect
 from conformance.target import Target
 
 Verify = Callable[..., Outcome]

@@ -13,10 +13,10 @@ from collections.abc import Callable
 
 import pytest
 
-from conformance.checks import Outcome, check_no_server_error
 from conformance.contract import JSON, Contract
-from conformance.exchange import Exchange
-from conformance.oracle import Volumes, expect
+from conformance.core.exchange import Exchange
+from conformance.rules.checks import Outcome, check_no_server_error
+from conformance.rules.oracle import Volumes, expect
 from conformance.target import Target
 
 Verify = Callable[..., Outcome]

@@ -25,12 +25,12 @@ from schemathesis.core import NotSet
 from schemathesis.generation.case import Case
 from schemathesis.generation.hypothesis.builder import HypothesisTestConfig, HypothesisTestMode, create_test
 
-from conformance.checks import ACCEPTED_CREATE
-from conformance.checks.model import Expectation
 from conformance.contract import JSON, Contract
-from conformance.exchange import Exchange
-from conformance.ledger import Ledger
-from conformance.oracle import (
+from conformance.core.exchange import Exchange
+from conformance.report.ledger import Ledger
+from conformance.rules.checks import ACCEPTED_CREATE
+from conformance.rules.checks.model import Expectation
+from conformance.rules.oracle import (
     FIELD_REQUIREMENTS,
     Volumes,
     expect,
@@ -38,7 +38,7 @@ from conformance.oracle import (
     expect_raw,
     expect_silent,
 )
-from conformance.settings import RunSettings
+from conformance.run.settings import RunSettings
 from conformance.target import CONFIGURED_TOKEN, JSON_MEDIA_TYPE, NO_BODY, Target
 
 #: What every answered create is checked for, whatever the phase.

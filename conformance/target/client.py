@@ -31,11 +31,11 @@ from urllib.parse import quote
 
 import httpx
 
-from conformance.auth import TokenSource, is_loopback, redact
 from conformance.contract import JSON, Contract
-from conformance.errors import TargetError
-from conformance.exchange import MASK, Exchange, Received, SentRequest
-from conformance.journal import (
+from conformance.core.errors import TargetError
+from conformance.core.exchange import MASK, Exchange, Received, SentRequest
+from conformance.run.auth import TokenSource, is_loopback, redact
+from conformance.run.journal import (
     ACCEPTED,
     ACCEPTED_NO_ID,
     REFUSED,
@@ -45,7 +45,7 @@ from conformance.journal import (
     shown_id,
     usable_id,
 )
-from conformance.settings import TargetSettings
+from conformance.run.settings import TargetSettings
 from conformance.target.pacing import Pacer, retry_after_s
 from conformance.target.tls import tls_verification
 from conformance.target.transport import BoundedTransport, bounded_until, ssl_context

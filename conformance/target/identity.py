@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import httpx
 
-from conformance.settings import TargetSettings
+from conformance.run.settings import TargetSettings
 from conformance.target.tls import tls_verification
 
 

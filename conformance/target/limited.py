@@ -17,7 +17,7 @@ import json
 from http import HTTPStatus
 from typing import Final
 
-from conformance.exchange import Exchange
+from conformance.core.exchange import Exchange
 
 #: Words only a refusal for capacity uses, lower-case: a snapshot count, a quota, a disk that is busy making
 #: one. Words a refusal of the body may use ("limit", "maximum length", "too long") are not among them.

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-from conformance.errors import UsageError
+from conformance.core.errors import UsageError
 
 
 class Pacer:

@@ -17,9 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from conformance.display import quoted
-from conformance.errors import TargetError
-from conformance.exchange import Exchange
+from conformance.core.display import quoted
+from conformance.core.errors import TargetError
+from conformance.core.exchange import Exchange
 from conformance.target.client import Target
 
 #: The status of a disk a plain snapshot may be taken of (a disk API word; the contract lists busy ones).

@@ -36,8 +36,8 @@ from http import HTTPStatus
 from typing import Literal
 
 from conformance.contract import JSON, Contract
-from conformance.exchange import Exchange
-from conformance.journal import ACCEPTED, CreateRecord
+from conformance.core.exchange import Exchange
+from conformance.run.journal import ACCEPTED, CreateRecord
 from conformance.target.client import NO_BODY, NotSent, Target
 from conformance.target.limited import limit_refusal
 from conformance.target.waiters import status_of, wait_for

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import ssl
 
-from conformance.errors import UsageError
-from conformance.settings import TargetSettings
+from conformance.core.errors import UsageError
+from conformance.run.settings import TargetSettings
 
 
 def tls_verification(settings: TargetSettings) -> ssl.SSLContext | bool:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.contract import Contract
-from conformance.exchange import Exchange
+from conformance.core.exchange import Exchange
 
 FIRST_POLL_S, LAST_POLL_S = 0.05, 2.0
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.requirements import load_requirements
+from conformance.contract.requirements import load_requirements
 from tests.audits.harness import harness
 
 deploy = harness("cinder_deploy")

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from conformance.checks import CheckContext, Expectation
 from conformance.contract import Contract, load_contract
-from conformance.exchange import Exchange, Received, SentRequest
+from conformance.core.exchange import Exchange, Received, SentRequest
+from conformance.rules.checks import CheckContext, Expectation
 
 VOLUME = "5aa119a8-d25b-45a7-8d1b-88e127885635"
 URL = "http://127.0.0.1:1/v2/p/snapshots"

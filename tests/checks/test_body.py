@@ -4,14 +4,14 @@ from typing import Any
 
 import jsonschema
 
-from conformance.checks import (
+from conformance.contract import Contract
+from conformance.rules.checks import (
     refusal_matches_envelope,
     source_at,
     summary_extra_fields,
     summary_matches_schema,
 )
-from conformance.checks.body import schema_violations
-from conformance.contract import Contract
+from conformance.rules.checks.body import schema_violations
 from tests.checks.conftest import summary
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from conformance.checks import AUTH_REFUSAL, CheckContext, Expectation, check_create
 from conformance.contract import Contract
+from conformance.rules.checks import AUTH_REFUSAL, CheckContext, Expectation, check_create
 from tests.checks.conftest import exchange, sent_snapshot, summary
 
 Context = Callable[..., CheckContext]

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from conformance.checks import snapshot_echoes_request
 from conformance.contract import Contract
+from conformance.rules.checks import snapshot_echoes_request
 from tests.checks.conftest import sent_snapshot, summary
 
 

@@ -3,9 +3,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from conformance.checks import CheckContext, check_deleted, check_read_back, check_settled, read_back_matches
 from conformance.contract import Contract
-from conformance.exchange import Exchange, Received, SentRequest
+from conformance.core.exchange import Exchange, Received, SentRequest
+from conformance.rules.checks import (
+    CheckContext,
+    check_deleted,
+    check_read_back,
+    check_settled,
+    read_back_matches,
+)
 from tests.checks.conftest import summary
 
 Context = Callable[..., CheckContext]

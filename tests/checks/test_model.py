@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from conformance.checks import check_create
-from conformance.checks.model import CheckContext, Criteria, Expectation, Violation, view, violation
 from conformance.contract import Contract
-from conformance.exchange import Exchange, Received, SentRequest
+from conformance.core.exchange import Exchange, Received, SentRequest
+from conformance.rules.checks import check_create
+from conformance.rules.checks.model import CheckContext, Criteria, Expectation, Violation, view, violation
 
 
 def test_the_view_holds_what_the_contract_says_and_is_built_once(huawei: Contract, cinder: Contract) -> None:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from conformance.checks import check_no_server_error
 from conformance.contract import Contract
+from conformance.rules.checks import check_no_server_error
 from tests.checks.conftest import exchange
 
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.checks import (
+from conformance.contract import Contract
+from conformance.rules.checks import (
     AUTH_REFUSAL,
     FOREIGN_PROJECT_REFUSAL,
     Expectation,
@@ -11,7 +12,6 @@ from conformance.checks import (
     status_is_documented,
     status_matches_expectation,
 )
-from conformance.contract import Contract
 
 ACCEPT = Expectation("accept", "REQ-NAME")
 

@@ -5,7 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from conformance.checks import (
+from conformance.contract import Contract
+from conformance.core.exchange import Exchange, Received, SentRequest
+from conformance.rules.checks import (
     CLOCK_TOLERANCE,
     CheckContext,
     Expectation,
@@ -18,8 +20,6 @@ from conformance.checks import (
     timestamps_are_utc_microseconds,
     updated_not_before_created,
 )
-from conformance.contract import Contract
-from conformance.exchange import Exchange, Received, SentRequest
 from tests.checks.conftest import exchange as make_exchange
 from tests.checks.conftest import sent_snapshot, summary
 

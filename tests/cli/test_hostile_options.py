@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conformance.cli import main
-from conformance.options import OPTIONS, Option
+from conformance.run.options import OPTIONS, Option
 
 #: Every option a user can type a value for (flags take no value; the password is never an option).
 VALUED = [o for o in OPTIONS.values() if o.cli and not o.is_flag and not o.hidden and o.name != "show_config"]

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from conformance.cli import main
 from conformance.cli.run import pytest_args
-from conformance.settings import RunSettings
+from conformance.run.settings import RunSettings
 
 
 def test_the_suite_runs_in_this_process_with_only_its_own_plugins() -> None:

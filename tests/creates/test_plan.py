@@ -8,9 +8,9 @@ import unicodedata
 import pytest
 
 from conformance.contract import PROFILES, Contract, load_contract
-from conformance.creates.classes import Carried, Part, accepts, carried_metadata, carried_text, compose
-from conformance.creates.plan import plan
-from conformance.oracle import Volumes, expect
+from conformance.rules.creates.classes import Carried, Part, accepts, carried_metadata, carried_text, compose
+from conformance.rules.creates.plan import plan
+from conformance.rules.oracle import Volumes, expect
 
 DISK, BUSY = "disk-a", "disk-busy"
 VOLUMES = Volumes(available_id=DISK, in_use_id=BUSY, busy_status="in-use", unknown_id="none", sizes={DISK: 1})

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from conformance.creates.classes import Part
-from conformance.creates.split import culprits
+from conformance.rules.creates.classes import Part
+from conformance.rules.creates.split import culprits
 
 PARTS = tuple(Part(f"class {n}", "core", text=str(n)) for n in range(12))
 

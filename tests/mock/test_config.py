@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from conformance.errors import UsageError
+from conformance.core.errors import UsageError
 from conformance.mock import UNLIMITED, MockConfig, VolumeSeed, build_backend
 from conformance.mock.limits import Limits
 

@@ -8,7 +8,7 @@ from http import HTTPStatus
 import pytest
 
 from conformance.contract import load_contract
-from conformance.errors import UsageError
+from conformance.core.errors import UsageError
 from conformance.mock.clock import TimeScale
 from conformance.mock.hooks import Deviations
 from conformance.mock.identity import Identity

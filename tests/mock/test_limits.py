@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from conformance.contract import PROFILES, Contract, load_contract
-from conformance.errors import UsageError
+from conformance.core.errors import UsageError
 from conformance.mock import MockConfig, RunningMock, serve_in_thread
 from conformance.mock.limits import PRESETS, UNLIMITED, Limits, limits_with
 from conformance.mock.models import ServiceError, SnapshotBackend

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from conformance.contract import PROFILES, load_contract
-from conformance.errors import UsageError
+from conformance.core.errors import UsageError
 from conformance.mock.models import ServiceError, SnapshotBackend
 
 PROJECT = "p1"

@@ -17,7 +17,8 @@ import httpx
 import pytest
 
 from conformance.contract import PROFILES, load_contract
-from conformance.errors import UsageError
+from conformance.contract.requirements import load_requirements
+from conformance.core.errors import UsageError
 from conformance.mock import app, identity, models, rewrites
 from conformance.mock.hooks import Answer, Status, Switch, ViewRewrite, ViewScope
 from conformance.mock.quirks import (
@@ -31,7 +32,6 @@ from conformance.mock.quirks import (
     compile_deviations,
     default_status,
 )
-from conformance.requirements import load_requirements
 from tests.mock.conftest import Api
 
 Demo = Callable[[Api], None]

@@ -8,7 +8,7 @@ from http import HTTPStatus
 import httpx
 import pytest
 
-from conformance.errors import UsageError
+from conformance.core.errors import UsageError
 from conformance.mock import (
     MockConfig,
     RunningMock,

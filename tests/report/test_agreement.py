@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
+from conformance.core.verdicts import FAIL, INFO, PASS, SKIP, VERDICTS, WAIVED
 from conformance.mock.server import MockConfig
 from conformance.report import allure_results, console, junit
 from conformance.report import json as json_report
 from conformance.report.coverage import gate
 from conformance.report.har import FILENAME as HAR_FILENAME
 from conformance.report.views import write_views
-from conformance.verdicts import FAIL, INFO, PASS, SKIP, VERDICTS, WAIVED
 from tests.report.conftest import WAIVER_EXPIRES, WAIVER_REASON
 from tests.report.junit_shape import check_junit_shape
 

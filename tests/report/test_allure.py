@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conformance.exchange import MASK, Exchange, Received, SentRequest
+from conformance.core.exchange import MASK, Exchange, Received, SentRequest
 from conformance.report.allure_results import render_exchange
 
 

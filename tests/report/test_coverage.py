@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 from conformance.contract import load_contract
-from conformance.errors import UsageError
-from conformance.ledger import RequirementVerdict, Stats
+from conformance.contract.requirements import is_selected, load_requirements, select_requirements
+from conformance.core.errors import UsageError
+from conformance.core.verdicts import INCOMPLETE, run_verdict
 from conformance.report import json as json_report
 from conformance.report.coverage import gate
-from conformance.requirements import is_selected, load_requirements, select_requirements
-from conformance.settings import RunSettings
-from conformance.verdicts import INCOMPLETE, run_verdict
+from conformance.report.ledger import RequirementVerdict, Stats
+from conformance.run.settings import RunSettings
 from tests.report.sample import sample_report
 
 KNOWN = [r.id for r in load_requirements()]

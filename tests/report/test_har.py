@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.exchange import Exchange, Received, SentRequest
-from conformance.recording import body_bytes, exchange_from_entry, har_entry
+from conformance.core.exchange import Exchange, Received, SentRequest
+from conformance.core.recording import body_bytes, exchange_from_entry, har_entry
 from conformance.report.har import FIELD, HarWriter, by_requirement, entries, merge_parts
 
 URL = "http://127.0.0.1:9/v2/p/snapshots?limit=1"

@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from conformance.errors import UsageError
-from conformance.exchange import Exchange, Received, SentRequest
+from conformance.core.errors import UsageError
+from conformance.core.exchange import Exchange, Received, SentRequest
+from conformance.core.verdicts import FAIL, INCOMPLETE
 from conformance.mock.server import MockConfig
 from conformance.report import html
 from conformance.report import json as json_report
 from conformance.report.har import HarWriter
-from conformance.reportsdir import ReportsDir
-from conformance.verdicts import FAIL, INCOMPLETE
+from conformance.run.reportsdir import ReportsDir
 from tests.report.cdp import Browser, chromium
 from tests.report.conftest import BROKEN, WAIVER_EXPIRES, WAIVER_REASON
 

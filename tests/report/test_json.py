@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from conformance.contract import load_contract
-from conformance.errors import ToolError
-from conformance.ledger import TIME_BUCKETS_MS, MinimalCase, RequirementVerdict, Stats
+from conformance.contract.requirements import load_requirements
+from conformance.core.errors import ToolError
 from conformance.report import console
 from conformance.report import json as json_report
-from conformance.requirements import load_requirements
-from conformance.settings import RunSettings, TargetSettings
+from conformance.report.ledger import TIME_BUCKETS_MS, MinimalCase, RequirementVerdict, Stats
+from conformance.run.settings import RunSettings, TargetSettings
 
 TARGET = TargetSettings("http://127.0.0.1:9", "proj", "secret-token", "vol-1", None)
 
@@ -98,7 +98,7 @@ def test_read_refuses_what_is_not_a_report(tmp_path: Path, content: str) -> None
 
 
 def test_the_report_carries_cleanup_and_the_broken_document_line() -> None:
-    from conformance.ledger import Cleanup, LeftSnapshot
+    from conformance.report.ledger import Cleanup, LeftSnapshot
 
     settings = RunSettings(profile="huawei", target=TARGET, reports_dir=Path("r"), max_creates=60)
     source = "Table 4 CinderCreateSnapshotOption/name"

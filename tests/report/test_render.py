@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from conformance.cli import main
 from conformance.cli.report import default_cache_dir
-from conformance.errors import UsageError
+from conformance.core.errors import UsageError
 from conformance.mock.server import MockConfig
 from conformance.report.render import ALLURE_VERSION, NodeTools, RenderError, ensure_allure, render_report
 from tests.runs import SECRET_VARIABLES

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from conformance.exchange import Exchange, Received, SentRequest
+from conformance.core.exchange import Exchange, Received, SentRequest
 from conformance.report import allure_results, console, junit
 from conformance.report.har import HarWriter
 from tests.report.junit_shape import check_junit_shape

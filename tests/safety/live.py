@@ -27,7 +27,7 @@ from typing import IO, Any, Protocol
 
 import httpx
 
-from conformance.journal import JOURNAL, read_journal
+from conformance.run.journal import JOURNAL, read_journal
 from tests.runs import SECRET_VARIABLES, Endpoint
 from tests.targets.misbehaving import Misbehaving
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from conformance.core.verdicts import SKIP
 from conformance.mock.server import MockConfig, RunningMock, serve_in_thread
-from conformance.verdicts import SKIP
 from tests.runs import run_command
 from tests.safety.live import Front, snapshots_on
 from tests.targets.misbehaving import Misbehaving, creates_only, serve

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from conformance.contract import spec_dir
-from conformance.specbuild import build_spec, parse_overlay, parse_page
-from conformance.specbuild.project import overlay_files
+from conformance.contract.specbuild import build_spec, parse_overlay, parse_page
+from conformance.contract.specbuild.project import overlay_files
 
 SPEC = spec_dir()
 PAGE_PATH = SPEC / "source" / "create-evs-snapshot.txt"

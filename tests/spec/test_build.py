@@ -10,7 +10,7 @@ import yaml
 from openapi_spec_validator import validate
 
 from conformance.contract import PROFILES, spec_path
-from conformance.specbuild.build import render_spec
+from conformance.contract.specbuild.build import render_spec
 from tests.spec.conftest import build, page_text
 
 

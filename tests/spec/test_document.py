@@ -9,8 +9,8 @@ import jsonschema
 import pytest
 from openapi_spec_validator import validate
 
-from conformance.specbuild.document import build_document, operation_id
-from conformance.specbuild.page import parse_page
+from conformance.contract.specbuild.document import build_document, operation_id
+from conformance.contract.specbuild.page import parse_page
 from tests.spec.conftest import build, edited, page_text
 from tests.spec.test_page import OTHER_PAGE
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from conformance.errors import SpecError
-from conformance.specbuild.overlay import apply_overlay, parse_overlay
+from conformance.contract.specbuild.overlay import apply_overlay, parse_overlay
+from conformance.core.errors import SpecError
 
 
 def _document() -> dict[str, Any]:

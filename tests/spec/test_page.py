@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.errors import SpecError
-from conformance.specbuild.model import TypeRef
-from conformance.specbuild.page import parse_page, parse_type
+from conformance.contract.specbuild.model import TypeRef
+from conformance.contract.specbuild.page import parse_page, parse_type
+from conformance.core.errors import SpecError
 from tests.spec.conftest import edited, page_text
 
 # A different page of the same reference, written the same way, with names the project's page never uses.

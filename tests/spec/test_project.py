@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from conformance.contract import PROFILES
-from conformance.errors import SpecError
-from conformance.specbuild.project import build_profile, check_specs, committed_path, overlay_files
+from conformance.contract.specbuild.project import build_profile, check_specs, committed_path, overlay_files
+from conformance.core.errors import SpecError
 
 
 def test_the_committed_files_equal_a_fresh_build(spec_copy: Path) -> None:

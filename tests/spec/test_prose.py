@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from conformance.specbuild.model import Row
-from conformance.specbuild.prose import constraints, time_pattern
+from conformance.contract.specbuild.model import Row
+from conformance.contract.specbuild.prose import constraints, time_pattern
 
 
 def _row(*paragraphs: str, notes: tuple[str, ...] = ()) -> Row:

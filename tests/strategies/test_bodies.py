@@ -7,9 +7,9 @@ from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from conformance import strategies
 from conformance.contract import JSON, Contract
-from conformance.strategies import bodies
+from conformance.rules import strategies
+from conformance.rules.strategies import bodies
 from tests.strategies.conftest import never
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

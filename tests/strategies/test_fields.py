@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from conformance import strategies
 from conformance.contract import Contract, contract_from_document, load_contract
-from conformance.errors import SpecError
+from conformance.core.errors import SpecError
+from conformance.rules import strategies
 from tests.strategies.conftest import never, with_key_pattern, with_limit
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.requirements import load_requirements
+from conformance.contract.requirements import load_requirements
 
 # Collects the shipped suite with pytest's own collection (markers from decorators, parametrize marks and
 # the plugin alike) and prints {node id: [requirement IDs]}. A child process keeps the suite's Hypothesis

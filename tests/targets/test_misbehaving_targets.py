@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conformance.contract import Contract, load_contract
-from conformance.settings import TargetSettings
+from conformance.run.settings import TargetSettings
 from conformance.target import Target
 from conformance.target.client import DeadlineReached
 from tests.targets.misbehaving import (
