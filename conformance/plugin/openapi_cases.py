@@ -27,6 +27,7 @@ import hypothesis
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, Verbosity, given
+from hypothesis import strategies as st
 from schemathesis import APIOperation, Case, GenerationMode
 
 from conformance.checks.model import Expectation
@@ -120,7 +121,7 @@ def phase_test(
 ) -> Callable[[], None]:
     """The Hypothesis test of one phase, calling ``send`` with each case Schemathesis generates for it."""
     explicit, feedback = _builder_inputs(operation, phase)
-    strategy = hypothesis.strategies.one_of(
+    strategy = st.one_of(
         [operation.as_strategy(generation_mode=mode, feedback=feedback) for mode in GenerationMode]
     )
 
@@ -158,8 +159,11 @@ def _builder_inputs(operation: Operation, phase: CasePhase) -> tuple[list[Case[A
     config = operation.schema.config
     if phase is CasePhase.EXAMPLES:
         fill_missing = config.phases_for(operation=operation).examples.fill_missing
-        # The builder marks problems with the document's examples on the test it is given; none is kept here.
-        cases = generate_example_cases(test=_unused, operation=operation, fill_missing=fill_missing)
+
+        def unused() -> None:
+            """What the builder marks problems with the document's examples on; nothing reads the marks."""
+
+        cases = generate_example_cases(test=unused, operation=operation, fill_missing=fill_missing)
         return list(cases), NO_FEEDBACK
     if phase is CasePhase.COVERAGE:
         generation = config.generation_for(operation=operation, phase=phase.value)
@@ -173,10 +177,6 @@ def _builder_inputs(operation: Operation, phase: CasePhase) -> tuple[list[Case[A
         )
         return content_type_probes_first(generator), NO_FEEDBACK
     return [], NO_FEEDBACK
-
-
-def _unused() -> None:
-    """A test that is never run."""
 
 
 # -- sending and judging a case ---------------------------------------------------------------------------
