@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import secrets
 import shutil
@@ -347,6 +348,7 @@ def run_profile(
     marker: RunMarker,
 ) -> tuple[list[expectations.Difference], Sequence[tuple[str, str, str, str]]]:
     reports = args.reports / f"cinder-{plan.profile}"
+    discard_earlier_journal(reports, target)
     budget = None if args.run_defaults else (args.examples, args.max_creates)
     command = suite_command(target, plan.profile, reports, budget, plan.run_options)
     print(f"\n== profile {plan.profile}: {masked(command, target.token)}", flush=True)
@@ -356,6 +358,25 @@ def run_profile(
         raise HarnessError(f"evs-conformance run (profile {plan.profile}) exited with {code}")
     reported = expectations.read_report(reports / "conformance.json")
     return expectations.compare(plan, reported), expectations.summary_rows(plan, reported)
+
+
+def discard_earlier_journal(reports: Path, target: Target) -> None:
+    """Remove the create journal an earlier audit left in ``reports``: its Cinder, database and snapshots
+    were torn down with that audit, so nothing it lists can still exist (``evs-conformance run`` would
+    otherwise refuse to start over creates it cannot see gone). A journal of this very deployment is kept.
+    """
+    journal = reports / "creates.jsonl"
+    try:
+        with journal.open(encoding="utf-8") as handle:
+            header = json.loads(handle.readline() or "{}")
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError):
+        header = {}
+    if (header.get("base_url"), header.get("project_id")) == (target.base_url, target.project_id):
+        return
+    journal.unlink()
+    print(f"removed {journal}: it lists creates of an earlier audit's Cinder, gone with it", flush=True)
 
 
 def run_to_completion(command: Sequence[str], marker: RunMarker, grace_s: float = 10.0) -> int:

@@ -432,3 +432,29 @@ def test_seeding_lifts_quotas_and_attaches_the_second_volume_with_os_attach() ->
         ("POST", "/volumes/vol-3/action"),
     ]
     assert set(writes[3][2]["os-attach"]) == {"instance_uuid", "mountpoint"}  # type: ignore[index]
+
+
+def _journal(reports: Path, base_url: str, project_id: str) -> Path:
+    reports.mkdir(parents=True, exist_ok=True)
+    journal = reports / "creates.jsonl"
+    header = {"e": "run", "base_url": base_url, "project_id": project_id, "profile": "cinder"}
+    sent = {"e": "sent", "key": "main-1-a", "path": f"/v3/{project_id}/snapshots"}
+    journal.write_text(json.dumps(header) + "\n" + json.dumps(sent) + "\n", encoding="utf-8")
+    return journal
+
+
+def test_a_journal_of_an_earlier_audits_cinder_is_removed_before_the_next_run(tmp_path: Path) -> None:
+    run_audit = harness("run_audit")
+    target = run_audit.Target("http://127.0.0.1:40001", "p-now", "token", None)
+    earlier = _journal(tmp_path / "earlier", "http://127.0.0.1:47143", "p-then")
+    run_audit.discard_earlier_journal(earlier.parent, target)
+    assert not earlier.exists()
+
+
+def test_a_journal_of_this_deployment_is_kept(tmp_path: Path) -> None:
+    run_audit = harness("run_audit")
+    target = run_audit.Target("http://127.0.0.1:40001", "p-now", "token", None)
+    current = _journal(tmp_path / "current", target.base_url, target.project_id)
+    run_audit.discard_earlier_journal(current.parent, target)
+    assert current.exists()
+    run_audit.discard_earlier_journal(tmp_path / "none", target)  # no journal: nothing to do
