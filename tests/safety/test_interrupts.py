@@ -215,6 +215,9 @@ def test_a_worker_killed_mid_run_leaves_its_creates_listed_in_the_report(
     run.finish()
     assert "Traceback" not in run.output()
     report = run.report()
+    # What the dead worker had found is lost: the run claims no verdict, and says which test it died in.
+    assert report["verdict"] == "incomplete"
+    assert "a worker process ended while running test_" in str(report["incomplete_reason"])
     left_on_mock = snapshots_on(mock)
     assert left_on_mock, "the killed worker had snapshots to clean up"
     listed = {entry["id"]: entry["reason"] for entry in report["cleanup"]["left"]}
