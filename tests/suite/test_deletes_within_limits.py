@@ -47,7 +47,9 @@ def test_a_delete_refused_before_a_lagging_read_shows_the_snapshot_made_is_sent_
 
 
 def test_cleanup_sends_a_refused_delete_again_until_the_unseen_snapshot_is_made() -> None:
-    config = MockConfig(quirks=frozenset({"read-back-404"}), refuse_delete_while_creating=True, settle_seconds=0.5)
+    config = MockConfig(
+        quirks=frozenset({"read-back-404"}), refuse_delete_while_creating=True, settle_seconds=0.5
+    )
     with serve_in_thread(config) as mock:
         assert mock.backend is not None
         settings = TargetSettings(
@@ -56,7 +58,8 @@ def test_cleanup_sends_a_refused_delete_again_until_the_unseen_snapshot_is_made(
         )  # fmt: skip
         target = Target(load_contract("huawei"), settings)
         created = target.create({"snapshot": {"volume_id": mock.available_volume_id}})
-        assert created.response is not None and created.response.status == 202
+        assert created.response is not None
+        assert created.response.status == 202
         result = clean_up(target, target.records, timeout_s=10)
         held = mock.backend.list_snapshots(mock.project_id)
     assert held == []
