@@ -16,22 +16,33 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from conformance.contract import PROFILES, load_contract
 from conformance.mock.quirks import QUIRKS
+from tests.runs import SECRET_VARIABLES
 
 #: Child processes the runs are spread over (the machine's two cores).
 PROCESSES = 2
 #: Cases per property test: enough for every quirk to show, few enough for a matrix of runs.
 EXAMPLES = 5
-#: Where the run's options go in a job: the same for every run of a matrix.
+#: The project's folder, from which a child imports this module.
 _REPO = Path(__file__).resolve().parents[2]
 #: The file a run against a served mock leaves beside its reports: the snapshots the mock still holds.
 LEFT_FILE = "left-on-mock.json"
 
 #: A run of the matrix: a profile, and the quirk switched on (None: the clean mock).
 Run = tuple[str, str | None]
+
+
+class Job(TypedDict):
+    """One run as a child is given it."""
+
+    profile: str
+    quirk: str | None
+    reports: str
+    #: ``MockConfig`` fields of the mock to serve (None: the embedded mock).
+    mock: dict[str, Any] | None
 
 
 def profile_of(quirk: str) -> str:
@@ -76,16 +87,16 @@ def run_matrix(
     quirks=, **mock)`` and tests it as an endpoint.
     """
     jobs = [
-        {
-            "profile": profile,
-            "quirk": quirk,
-            "reports": str(root / f"{profile}-{quirk or 'clean'}"),
-            "mock": None if mock is None else dict(mock),
-        }
+        Job(
+            profile=profile,
+            quirk=quirk,
+            reports=str(root / f"{profile}-{quirk or 'clean'}"),
+            mock=None if mock is None else dict(mock),
+        )
         for profile, quirk in runs
     ]
     for job in jobs:
-        Path(str(job["reports"])).mkdir(parents=True)
+        Path(job["reports"]).mkdir(parents=True)
     chunks = [jobs[i::PROCESSES] for i in range(PROCESSES)]
     spec = {"examples": EXAMPLES, "options": list(options)}
     children = [
@@ -94,7 +105,7 @@ def run_matrix(
             cwd=_REPO,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            env={k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "EVS_TOKEN")},
+            env={k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", *SECRET_VARIABLES)},
         )
         for chunk in chunks
         if chunk
@@ -107,7 +118,7 @@ def run_matrix(
             if child.poll() is None:
                 child.kill()
                 child.wait()
-    return {(str(job["profile"]), job["quirk"]): _result(Path(str(job["reports"]))) for job in jobs}  # type: ignore[misc]
+    return {(job["profile"], job["quirk"]): _result(Path(job["reports"])) for job in jobs}
 
 
 def _result(reports: Path) -> RunResult:
@@ -126,10 +137,10 @@ def _suite_args(profile: str, reports: str, examples: int, options: Sequence[str
     ]  # fmt: skip
 
 
-def _run_job(job: Mapping[str, Any], examples: int, options: Sequence[str]) -> None:
+def _run_job(job: Job, examples: int, options: Sequence[str]) -> None:
     import pytest
 
-    profile, quirk, reports = str(job["profile"]), job["quirk"], str(job["reports"])
+    profile, quirk, reports = job["profile"], job["quirk"], job["reports"]
     args = _suite_args(profile, reports, examples, options)
     if job["mock"] is None:
         if quirk:
@@ -146,8 +157,12 @@ def _run_job(job: Mapping[str, Any], examples: int, options: Sequence[str]) -> N
             "--evs-volume-id=" + mock.available_volume_id,
             "--evs-in-use-volume-id=" + mock.in_use_volume_id,
         ]
+        # The token goes where a user's would, never on a command line; the next run gets its own.
         os.environ["EVS_TOKEN"] = mock.token
-        pytest.main([*args, *endpoint])
+        try:
+            pytest.main([*args, *endpoint])
+        finally:
+            del os.environ["EVS_TOKEN"]
         assert mock.backend is not None
         left = mock.backend.list_snapshots(mock.project_id)
     Path(reports, LEFT_FILE).write_text(json.dumps(left), encoding="utf-8")
