@@ -34,6 +34,7 @@ from conformance.rules.creates.classes import Carried, Part
 from conformance.rules.creates.plan import ACCEPTED_FIELD_REQUIREMENTS, PlannedBody, plan
 from conformance.rules.creates.split import culprits
 from conformance.rules.oracle import FIELD_REQUIREMENTS, expect, expect_silent
+from conformance.target.limited import limit_refusal
 from conformance.target.waiters import status_of, wait_for
 
 RESPONSE_CHECKS = ("RSP-CONTENT-TYPE", "RSP-STATUS-CODES", "RSP-NO-5XX")
@@ -276,7 +277,22 @@ def _lifecycle(run: PlanRun, created: Exchange) -> None:
         _conclude(
             run, check_settled(waited.last, context, waited_s=waited.waited_s, timeout_s=timeout), waited.last
         )
-        delete = target.delete_snapshot(snapshot_id)
+        # A target that will not delete a snapshot still being made says so while it is (a read that lags,
+        # or one that never settles): the DELETE is tried again until it is taken or the settle time is up.
+        delete = wait_for(
+            lambda: target.delete_snapshot(snapshot_id),
+            lambda e: limit_refusal(e) is None,
+            timeout_s=settings.settle_timeout_s,
+        ).last
+        refusal = limit_refusal(delete)
+        if refusal is not None:
+            reason = f"{delete.response.status if delete.response else delete.error}: {refusal}"
+            runtime.ledger.skip(
+                "LIFE-DELETE",
+                f"not reached within the target's limits: the DELETE was refused ({reason}) for "
+                f"{settings.settle_timeout_s:g} s",
+            )
+            return
         gone = wait_for(
             lambda: target.get_snapshot(snapshot_id),
             lambda e: e.response is not None and e.response.status != HTTPStatus.OK,

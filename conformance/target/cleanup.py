@@ -3,9 +3,10 @@
 Only what was verified is claimed: "deleted" means a DELETE of ours was accepted and a read then found
 nothing. A snapshot the target never showed (a 404 from its first read) is tried once with a DELETE, and is
 "not verifiable" unless it could be seen go. A snapshot still in its initial status is waited for (clouds
-refuse to delete one being created). Creates whose ID is unknown (no usable ID in the answer, or no answer)
-cannot be cleaned by ID and are listed with what is known of them. Every round sends something for each
-snapshot not yet settled, and the whole cleanup shares one time limit, which the target's client enforces.
+refuse to delete one being created), and a DELETE the target refuses because the snapshot is still being made
+is sent again. Creates whose ID is unknown (no usable ID in the answer, or no answer) cannot be cleaned by ID
+and are listed with what is known of them. Every round sends something for each snapshot not yet settled,
+and the whole cleanup shares one time limit, which the target's client enforces.
 
 Example::
 
@@ -27,6 +28,7 @@ from conformance.rules.checks import initial_status
 from conformance.run.journal import ACCEPTED, CreateRecord, shown_id
 from conformance.target import Target
 from conformance.target.client import NotSent
+from conformance.target.limited import limit_refusal
 from conformance.target.waiters import FIRST_POLL_S, LAST_POLL_S, status_of
 
 #: Snapshots handled at once: enough to keep a few connections busy without crowding a small machine.
@@ -184,6 +186,13 @@ def _delete(target: Target, snapshot: _Snapshot, collection: str, *, unseen: boo
         if not unseen:
             reason = "gone before cleanup deleted it (DELETE answered 404 after it had been shown)"
             _settle(target, snapshot, "already gone", reason)
+    elif code is not None and (being_made := limit_refusal(delete)) is not None:
+        # The target says the snapshot is still being made (a read that lags, or none at all): the DELETE
+        # is sent again next round, within cleanup's time limit.
+        snapshot.tried_unseen = False
+        snapshot.reason = f"still being made: DELETE refused ({code}: {being_made})"
+        if unseen:
+            snapshot.reason = f"{_NOT_SEEN}; {snapshot.reason}"
     elif code is not None and code < 500 and code not in _TRANSIENT_REFUSALS:
         # The snapshot has settled, so a refusal now is the target's final word on it.
         snapshot.refused = True
