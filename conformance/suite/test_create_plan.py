@@ -54,6 +54,8 @@ class Refused:
     disk: str
     exchange: Exchange
     expectation: Expectation
+    #: The test that sent it, named as the failing test should the refusal be charged after the tests.
+    test: str = ""
 
 
 class PlanRun:
@@ -99,7 +101,7 @@ class PlanRun:
             self.judge(exchange, expectation, settled=True)
             self.observe_fields(planned.carried, exchange)
             return exchange, True
-        self.refused.append(Refused(planned, disk, exchange, expectation))
+        self.refused.append(Refused(planned, disk, exchange, expectation, self.runtime.ledger.current_test))
         return exchange, False
 
     def attempt(self, planned: PlannedBody, disk: str, carried: Sequence[Carried]) -> tuple[Exchange, bool]:
@@ -150,11 +152,16 @@ class PlanRun:
 def plan_run(evs_runtime: SuiteRuntime) -> Iterator[PlanRun]:
     run = PlanRun(evs_runtime)
     yield run
+    ledger = evs_runtime.ledger
     for left in run.refused:
         # The split test did not run in this process, or stopped (budget, time): the refusal is charged as
-        # it came, unsplit, so that no refused valid body goes unjudged.
-        with contextlib.suppress(pytest.skip.Exception):
-            evs_runtime.judge(left.exchange, left.expectation, fail=False, narrow=False, settled=True)
+        # it came, unsplit, so that no refused valid body goes unjudged, to the test that sent it.
+        last_test, ledger.current_test = ledger.current_test, left.test or ledger.current_test
+        try:
+            with contextlib.suppress(pytest.skip.Exception):
+                evs_runtime.judge(left.exchange, left.expectation, fail=False, narrow=False, settled=True)
+        finally:
+            ledger.current_test = last_test
 
 
 @pytest.mark.requirement("OP-ACCEPT", *FIELDS, *ACCEPTED_CREATE, *RESPONSE_CHECKS, *LIFECYCLE)

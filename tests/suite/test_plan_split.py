@@ -14,9 +14,11 @@ import pytest
 SECRETS = ("EVS_TOKEN", "EVS_PASSWORD")
 
 
-def run_with_quirks(reports: Path, *quirks: str, profile: str = "huawei") -> dict[str, Any]:
+def run_with_quirks(
+    reports: Path, *quirks: str, profile: str = "huawei", extra: tuple[str, ...] = ()
+) -> dict[str, Any]:
     argv = [sys.executable, "-m", "conformance", "run", "--reports", str(reports), "--examples", "1"]
-    argv += ["--profile", profile, *[part for quirk in quirks for part in ("--mock-quirk", quirk)]]
+    argv += ["--profile", profile, *[part for quirk in quirks for part in ("--mock-quirk", quirk)], *extra]
     env = {k: v for k, v in os.environ.items() if k not in SECRETS}
     subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600, check=False)
     report: dict[str, Any] = json.loads((reports / "conformance.json").read_text(encoding="utf-8"))
@@ -68,3 +70,14 @@ def test_a_server_error_on_one_class_is_charged_to_the_fields_carrying_it(
     for requirement in ("REQ-NAME", "REQ-DESCRIPTION", "REQ-METADATA"):
         assert rows[requirement]["verdict"] == "fail", requirement
         assert len(json.dumps(minimal_body(rows[requirement]), ensure_ascii=False)) < 120, requirement
+
+
+def test_a_refusal_the_budget_leaves_unsplit_is_charged_to_the_test_that_sent_it(tmp_path: Path) -> None:
+    # Four creates: the planned bodies go, the refused one is kept for the split, and the split finds the
+    # budget spent. The refusal is charged at the end as it came, to the test that sent the body, not to
+    # whichever test ran last.
+    rows = run_with_quirks(tmp_path, "name-empty-refused", extra=("--max-creates", "4"))
+    row = rows["OP-ACCEPT"]
+    assert row["verdict"] == "fail"
+    violated = [test["test"] for test in row["tests"] if test["outcome"] == "violated"]
+    assert violated == ["test_create_plan.py::test_whole_value_body_is_accepted[empty]"]
