@@ -40,7 +40,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from processes import Account, ChildProcess, RunMarker
+from processes import Account, ChildProcess, RunMarker, read_exactly
 
 SERVER_ROOT = Path("/usr/lib/postgresql")
 PROGRAMS = ("initdb", "postgres")
@@ -331,21 +331,11 @@ def _frame(kind: bytes, body: bytes) -> bytes:
 
 
 def _read_message(sock: socket.socket) -> tuple[bytes, bytes]:
-    head = _read_exactly(sock, 5)
+    head = read_exactly(sock, 5)
     length = int.from_bytes(head[1:], "big")
     if not 4 <= length <= MAX_MESSAGE:
         raise DatabaseError(f"not a PostgreSQL message (type {head[:1]!r}, length {length})")
-    return head[:1], _read_exactly(sock, length - 4)
-
-
-def _read_exactly(sock: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = sock.recv(size - len(data))
-        if not chunk:
-            raise ConnectionError("the server closed the connection")
-        data += chunk
-    return data
+    return head[:1], read_exactly(sock, length - 4)
 
 
 def _has_programs(folder: Path) -> bool:

@@ -167,6 +167,17 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+def read_exactly(sock: socket.socket, size: int) -> bytes:
+    """``size`` bytes from ``sock``; ConnectionError when the peer closes first (probing a child's port)."""
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise ConnectionError(f"the server closed the connection after {len(data)} of {size} bytes")
+        data += chunk
+    return data
+
+
 @contextlib.contextmanager
 def signals_held(reraise: bool = True) -> Iterator[None]:
     """Hold Ctrl-C and SIGTERM while cleanup runs, so one cannot cut it short; raised after if ``reraise``."""

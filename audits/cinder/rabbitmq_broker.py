@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from processes import ChildProcess, RunMarker, free_port
+from processes import ChildProcess, RunMarker, free_port, read_exactly
 
 # The start script itself: Debian's /usr/sbin/rabbitmq-server wrapper switches to the rabbitmq user, which
 # could not write to our folders.
@@ -198,21 +198,11 @@ def amqp_answers(host: str, port: int, timeout_s: float = 2.0) -> bool:
     try:
         with socket.create_connection((host, port), timeout=timeout_s) as sock:
             sock.sendall(AMQP_HEADER)
-            head = _read_exactly(sock, 7 + len(CONNECTION_START))
+            head = read_exactly(sock, 7 + len(CONNECTION_START))
     except OSError:
         return False
     frame_type, channel = head[0], head[1:3]
     return frame_type == 1 and channel == b"\x00\x00" and head[7:] == CONNECTION_START
-
-
-def _read_exactly(sock: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = sock.recv(size - len(data))
-        if not chunk:
-            raise ConnectionError("closed before a whole frame header arrived")
-        data += chunk
-    return data
 
 
 def _wait_for_port(process: ChildProcess, port: int, timeout_s: float) -> None:

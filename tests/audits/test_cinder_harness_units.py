@@ -458,3 +458,18 @@ def test_a_journal_of_this_deployment_is_kept(tmp_path: Path) -> None:
     run_audit.discard_earlier_journal(current.parent, target)
     assert current.exists()
     run_audit.discard_earlier_journal(tmp_path / "none", target)  # no journal: nothing to do
+
+
+def test_read_exactly_waits_for_every_byte_and_names_a_short_answer() -> None:
+    import socket
+
+    processes = harness("processes")
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        theirs.sendall(b"AMQP")
+        theirs.sendall(b"0091")
+        assert processes.read_exactly(ours, 8) == b"AMQP0091"
+        theirs.sendall(b"R")
+        theirs.shutdown(socket.SHUT_WR)
+        with pytest.raises(ConnectionError, match="after 1 of 5 bytes"):
+            processes.read_exactly(ours, 5)
