@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import enum
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -33,6 +32,7 @@ from schemathesis import APIOperation, Case, GenerationMode
 from conformance.contract import JSON, Contract
 from conformance.core.exchange import Exchange
 from conformance.report.ledger import Ledger
+from conformance.rules.checks.body import parsed_body
 from conformance.rules.checks.model import Expectation
 from conformance.rules.oracle import (
     FIELD_REQUIREMENTS,
@@ -354,10 +354,8 @@ def boundary_focus(contract: Contract, body: JSON) -> str | None:
 
 def parsed_json(raw: bytes) -> JSON:
     """The JSON value ``raw`` holds, or ``NO_BODY`` when it holds none."""
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return NO_BODY
+    is_json, value = parsed_body(raw)
+    return value if is_json else NO_BODY
 
 
 def _volume_id(body: JSON, contract: Contract) -> str | None:

@@ -55,7 +55,7 @@ class Refused:
     exchange: Exchange
     expectation: Expectation
     #: The test that sent it, named as the failing test should the refusal be charged after the tests.
-    test: str = ""
+    test: str
 
 
 class PlanRun:
@@ -156,7 +156,7 @@ def plan_run(evs_runtime: SuiteRuntime) -> Iterator[PlanRun]:
     for left in run.refused:
         # The split test did not run in this process, or stopped (budget, time): the refusal is charged as
         # it came, unsplit, so that no refused valid body goes unjudged, to the test that sent it.
-        last_test, ledger.current_test = ledger.current_test, left.test or ledger.current_test
+        last_test, ledger.current_test = ledger.current_test, left.test
         try:
             with contextlib.suppress(pytest.skip.Exception):
                 evs_runtime.judge(left.exchange, left.expectation, fail=False, narrow=False, settled=True)
